@@ -1,0 +1,1 @@
+// BuddyImages module

@@ -1,0 +1,116 @@
+import Channeling
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// A channeling WebSocket as the hub sees it. Frames queue in a bounded stream (2048, as the original's outbound
+/// queue); when it is full new frames for this connection are dropped and the connection is kept.
+final class WebSocketConnection: ChannelingConnection, @unchecked Sendable {
+    enum Outgoing: Sendable { case frame(String) }
+    private let continuation: AsyncStream<Outgoing>.Continuation
+    private let lock = NSLock()
+    private var closeRequest: (UInt16, String)?
+
+    init(_ continuation: AsyncStream<Outgoing>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func send(_ frame: String) {
+        continuation.yield(.frame(frame))
+    }
+
+    func close(code: UInt16, reason: String) {
+        lock.lock()
+        if closeRequest == nil { closeRequest = (code, reason) }
+        lock.unlock()
+        continuation.finish()
+    }
+
+    var requestedClose: (UInt16, String)? {
+        lock.lock(); defer { lock.unlock() }
+        return closeRequest
+    }
+}
+
+/// Incoming throttle (channeling-api §1): a sliding window of 20 messages per second; further messages wait,
+/// they are never dropped.
+struct Throttle {
+    private var times: [UInt64] = []
+    private var next = 0
+    static let window = 20
+    static let period: UInt64 = 1_000_000_000
+
+    mutating func admit() async {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if times.count < Self.window {
+            times.append(now)
+            return
+        }
+        let oldest = times[next]
+        if now < oldest + Self.period {
+            try? await Task.sleep(nanoseconds: oldest + Self.period - now)
+        }
+        times[next] = DispatchTime.now().uptimeNanoseconds
+        next = (next + 1) % Self.window
+    }
+}
+
+struct WebSocketEndpoint: Sendable {
+    let config: ServerConfig
+    let hub: Hub
+    let users: UserModes
+    let responder: AppResponder
+    let logger: Logger
+    static let maxMessageBytes = 1 << 20
+
+    var serverConfiguration: HTTP1WebSocketUpgradeChannel.Configuration {
+        .init(http1: .init(idleTimeout: .seconds(Int64(max(config.readTimeout, 1) * 6))),
+              ws: .init(maxFrameSize: Self.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+    }
+
+    func shouldUpgrade(_ head: HTTPRequest, _ channel: any Channel, _ logger: Logger) async throws
+        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+    {
+        let target = head.path ?? ""
+        let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        guard head.method == .get, path == config.basePath + "ws",
+              responder.webSocketRefusal(head.headerFields, authority: head.authority) == nil else { return .dontUpgrade }
+        let query = target.contains("?") ? String(target[target.index(after: target.firstIndex(of: "?")!)...]) : ""
+        let token = FormDecoding.parse(query)?["t"]
+        let headerUserid = users.headerUserid(head.headerFields)
+        let hub = self.hub
+        return .upgrade([:]) { inbound, outbound, _ in
+            let (stream, continuation) = AsyncStream.makeStream(of: WebSocketConnection.Outgoing.self,
+                                                                bufferingPolicy: .bufferingOldest(2048))
+            let connection = WebSocketConnection(continuation)
+            let id = await hub.connect(connection, token: token, headerUserid: headerUserid)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await item in stream {
+                        guard case .frame(let text) = item else { continue }
+                        do { try await outbound.write(.text(text)) } catch { break }
+                    }
+                    if let (code, reason) = connection.requestedClose {
+                        try? await outbound.close(.init(codeNumber: Int(code)), reason: reason)
+                    }
+                }
+                group.addTask {
+                    var throttle = Throttle()
+                    do {
+                        for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
+                            guard case .text(let text) = message else { continue }
+                            await throttle.admit()
+                            await hub.receive(id: id, text: text)
+                        }
+                    } catch {}
+                    continuation.finish()
+                }
+                await group.next()
+                group.cancelAll()
+            }
+            await hub.disconnect(id: id, connection: connection)
+        }
+    }
+}
