@@ -88,11 +88,12 @@ let package = Package(
         .executableTarget(
             name: "RoomsServer",
             dependencies: [
-                "Channeling", "Users", "BuddyImages", "SFU", "SIPDialIn",
+                "Channeling", "Users", "BuddyImages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

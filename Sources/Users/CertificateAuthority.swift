@@ -32,6 +32,8 @@ public struct CertificateAuthority: Sendable {
     public let certificates: [Certificate]
     public var issuerCertificate: Certificate { certificates[0] }
     private let privateKey: Certificate.PrivateKey?
+    /// Accept SPKACs signed with md5WithRSAEncryption (old browsers' `<keygen>`). Default true.
+    public var acceptsMD5SPKAC = true
 
     public init(certificatePEM: String, keyPEM: String?) throws {
         let documents: [PEMDocument]
@@ -73,7 +75,7 @@ public struct CertificateAuthority: Sendable {
     {
         guard let privateKey else { throw CertificateAuthorityError.noPrivateKey }
         guard !userid.isEmpty else { throw CertificateAuthorityError.emptyUserid }
-        let spkac = try SignedPublicKeyAndChallenge(base64: spkacBase64)
+        let spkac = try SignedPublicKeyAndChallenge(base64: spkacBase64, allowMD5: acceptsMD5SPKAC)
 
         let days = validForDays > 0 ? min(validForDays, 100 * 366) : 365
         // Whole seconds: X.509 times carry no fractions.

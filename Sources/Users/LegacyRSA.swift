@@ -11,7 +11,8 @@ enum LegacyRSA {
     static func verifyMD5(spki: [UInt8], signature: [UInt8], message: [UInt8]) -> Bool {
         guard let (modulus, exponent) = rsaPublicKey(spki: spki) else { return false }
         let k = modulus.count
-        guard k >= 64, k <= 1024, signature.count == k else { return false }  // 512 … 8192 bits
+        // 512 … 4096-bit moduli; public exponents up to 32 bits (bounds the work an SPKAC can cause).
+        guard k >= 64, k <= 512, signature.count == k, !exponent.isEmpty, exponent.count <= 4 else { return false }
         let n = Limbs(bigEndian: modulus)
         let s = Limbs(bigEndian: signature)
         guard s.compare(n) < 0 else { return false }

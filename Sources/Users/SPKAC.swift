@@ -12,18 +12,24 @@ import X509
 public struct SignedPublicKeyAndChallenge: Sendable {
     public let publicKey: Certificate.PublicKey
     public let challenge: String
-    public let signatureAlgorithm: Certificate.SignatureAlgorithm
+    /// The signature algorithm's OID (e.g. 1.2.840.113549.1.1.11 for sha256WithRSAEncryption).
+    public let signatureAlgorithmOID: ASN1ObjectIdentifier
+    /// The DER SubjectPublicKeyInfo as sent.
+    public let subjectPublicKeyInfo: [UInt8]
+
+    static let md5WithRSAEncryption: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 1, 4]
 
     /// Parses base64 text as produced by `openssl spkac` or an HTML `<keygen>` form field: whitespace and an
     /// optional `SPKAC=` prefix are ignored; base64url and missing padding are accepted.
-    public init(base64 text: String) throws {
+    public init(base64 text: String, allowMD5: Bool = true) throws {
         var s = text.filter { !$0.isWhitespace }
         if s.uppercased().hasPrefix("SPKAC=") { s.removeFirst(6) }
         guard !s.isEmpty, let der = Self.decodeBase64(s) else { throw CertificateAuthorityError.invalidBase64 }
-        try self.init(derEncoded: der)
+        try self.init(derEncoded: der, allowMD5: allowMD5)
     }
 
-    public init(derEncoded der: [UInt8]) throws {
+    /// `allowMD5`: accept md5WithRSAEncryption signatures (legacy `<keygen>`); see `LegacyRSA`.
+    public init(derEncoded der: [UInt8], allowMD5: Bool = true) throws {
         let parsed: (pkac: ArraySlice<UInt8>, spki: ArraySlice<UInt8>, challenge: String,
                      algorithm: ASN1ObjectIdentifier, signature: ASN1BitString)
         do {
@@ -55,7 +61,9 @@ public struct SignedPublicKeyAndChallenge: Sendable {
             throw CertificateAuthorityError.malformedSPKAC
         }
 
-        guard let algorithm = Self.signatureAlgorithm(parsed.algorithm) else {
+        let algorithm = Self.signatureAlgorithm(parsed.algorithm)
+        let isMD5 = allowMD5 && parsed.algorithm == Self.md5WithRSAEncryption
+        guard algorithm != nil || isMD5 else {
             throw CertificateAuthorityError.unsupportedSignatureAlgorithm(parsed.algorithm.description)
         }
         let key: Certificate.PublicKey
@@ -64,17 +72,24 @@ public struct SignedPublicKeyAndChallenge: Sendable {
         } catch {
             throw CertificateAuthorityError.unsupportedPublicKey(String(describing: error))
         }
-        guard parsed.signature.paddingBits == 0,
-              key.isValidSignature(Array(parsed.signature.bytes), for: Array(parsed.pkac), signatureAlgorithm: algorithm)
-        else { throw CertificateAuthorityError.invalidSignature }
+        let valid: Bool
+        if parsed.signature.paddingBits != 0 {
+            valid = false
+        } else if let algorithm {
+            valid = key.isValidSignature(Array(parsed.signature.bytes), for: Array(parsed.pkac), signatureAlgorithm: algorithm)
+        } else {
+            valid = LegacyRSA.verifyMD5(spki: Array(parsed.spki), signature: Array(parsed.signature.bytes),
+                                        message: Array(parsed.pkac))
+        }
+        guard valid else { throw CertificateAuthorityError.invalidSignature }
 
         publicKey = key
         challenge = parsed.challenge
-        signatureAlgorithm = algorithm
+        signatureAlgorithmOID = parsed.algorithm
+        subjectPublicKeyInfo = Array(parsed.spki)
     }
 
-    /// OIDs of the signature algorithms we verify. md5WithRSAEncryption (1.2.840.113549.1.1.4, used by some old
-    /// `<keygen>` implementations) is not supported by swift-crypto and is reported as unsupported.
+    /// Signature algorithms verified through swift-certificates (md5WithRSAEncryption is handled by `LegacyRSA`).
     static func signatureAlgorithm(_ oid: ASN1ObjectIdentifier) -> Certificate.SignatureAlgorithm? {
         switch oid {
         case [1, 2, 840, 113549, 1, 1, 5]: return .sha1WithRSAEncryption

@@ -550,6 +550,9 @@ def sharedsecret_combo(userid: str, expiry: int, key: str = SHARED_SECRET, extra
 
 
 def authenticate(conn, userid: str, nonce: str) -> dict:
-    ws_send(conn, {"Type": "Authentication", "Authentication": {"Userid": userid, "Nonce": nonce}})
+    # the payload is itself a typed document: {"Type":"Authentication","Authentication":{"Userid","Nonce"}}
+    ws_send(conn, {"Type": "Authentication",
+                   "Authentication": {"Type": "Authentication",
+                                      "Authentication": {"Userid": userid, "Nonce": nonce}}})
     env = ws_recv_until(conn, lambda e: e["Data"].get("Type") in ("Self", "Error"))
     return env["Data"]

@@ -105,7 +105,7 @@ final class CertificateAuthorityTests: XCTestCase {
         }.joined(separator: "\r\n")
         let parsed = try SignedPublicKeyAndChallenge(base64: wrapped)
         XCTAssertEqual(parsed.challenge, "rooms-challenge")
-        XCTAssertEqual(parsed.signatureAlgorithm, .sha1WithRSAEncryption)
+        XCTAssertEqual(parsed.signatureAlgorithmOID, [1, 2, 840, 113549, 1, 1, 5])
         let der = try ca.issue(spkacBase64: wrapped, userid: "bob", organization: "Org", validForDays: 1, now: Date())
         let text = try verifyWithOpenSSL(der)
         XCTAssertTrue(text.contains("Subject: CN=bob,O=Org"), text)
@@ -224,13 +224,46 @@ final class CertificateAuthorityTests: XCTestCase {
         }
     }
 
-    func testUnsupportedSignatureAlgorithm() throws {
-        try tool.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "md5.key"])
-        let (status, out) = try tool.run(["spkac", "-key", "md5.key", "-challenge", "x", "-digest", "md5"], check: false)
-        guard status == 0 else { throw XCTSkip("openssl refuses MD5 here: \(out)") }
-        XCTAssertThrowsError(try SignedPublicKeyAndChallenge(base64: out)) {
-            guard case .unsupportedSignatureAlgorithm = $0 as? CertificateAuthorityError else { return XCTFail("\($0)") }
+    func testMD5SPKAC() throws {
+        let (caPEM, keyPEM) = try makeRSACA()
+        var ca = try CertificateAuthority(certificatePEM: caPEM, keyPEM: keyPEM)
+        var made = 0
+        for (bits, name) in [(2048, "md5a"), (3072, "md5b")] {
+            try tool.run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:\(bits)", "-out", "\(name).key"])
+            let (status, out) = try tool.run(["spkac", "-key", "\(name).key", "-challenge", "x", "-digest", "md5"], check: false)
+            guard status == 0 else { continue }
+            made += 1
+            let parsed = try SignedPublicKeyAndChallenge(base64: out)
+            XCTAssertEqual(parsed.signatureAlgorithmOID, [1, 2, 840, 113549, 1, 1, 4])
+            let der = try ca.issue(spkacBase64: out, userid: "legacy", organization: "Org", validForDays: 1, now: Date())
+            _ = try verifyWithOpenSSL(der, userKey: name)
+
+            // Tampered MD5 signature.
+            var bytes = [UInt8](Data(base64Encoded: String(out.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(6)))!)
+            bytes[bytes.count - 7] ^= 0x10
+            XCTAssertThrowsError(try SignedPublicKeyAndChallenge(derEncoded: bytes)) {
+                XCTAssertEqual($0 as? CertificateAuthorityError, .invalidSignature)
+            }
+            // Policy off.
+            XCTAssertThrowsError(try SignedPublicKeyAndChallenge(base64: out, allowMD5: false)) {
+                guard case .unsupportedSignatureAlgorithm = $0 as? CertificateAuthorityError else { return XCTFail("\($0)") }
+            }
+            ca.acceptsMD5SPKAC = false
+            XCTAssertThrowsError(try ca.issue(spkacBase64: out, userid: "legacy", organization: "Org", validForDays: 1, now: Date()))
+            ca.acceptsMD5SPKAC = true
         }
+        if made == 0 { throw XCTSkip("openssl refuses MD5 here") }
+    }
+
+    func testLegacyRSAArithmetic() {
+        typealias L = LegacyRSA.Limbs
+        // Python: pow(7, 13, 101) = 75; pow(123456789, 65537, 1000000007) = 560583526 = 0x2169d366
+        XCTAssertEqual(L(bigEndian: [7]).power([13], modulo: L(bigEndian: [101])).bigEndianBytes(count: 1), [75])
+        let n = L(bigEndian: [0x3B, 0x9A, 0xCA, 0x07])
+        let r = L(bigEndian: [0x07, 0x5B, 0xCD, 0x15]).power([0x01, 0x00, 0x01], modulo: n).bigEndianBytes(count: 4)
+        XCTAssertEqual(r, [0x21, 0x69, 0xD3, 0x66])
+        XCTAssertFalse(LegacyRSA.verifyMD5(spki: [], signature: [], message: []))
+        XCTAssertNil(LegacyRSA.rsaPublicKey(spki: [0x30, 0x00]))
     }
 
     // MARK: common names from client certificates

@@ -126,7 +126,7 @@ public actor Hub {
             guard let alive = message.Alive else { return }
             session.connection.send(Wire.frame(alive, from: session.id, iid: iid))
         case "Authentication":
-            authenticate(session, message.Authentication?.Authentication, iid: iid)
+            authenticate(session, message.Authentication?.payload, iid: iid)
         default:
             return
         }
@@ -217,8 +217,15 @@ struct Incoming: Decodable {
     var Alive: AliveDocument?
     var Authentication: AuthenticationEnvelope?
 
+    /// The original client nests the payload (`{"Type":"Authentication","Authentication":{Userid,Nonce}}`);
+    /// bots often send `Userid`/`Nonce` directly: both are accepted.
     struct AuthenticationEnvelope: Decodable {
         var Authentication: AuthenticationPayload?
+        var Userid: String?
+        var Nonce: String?
+        var payload: AuthenticationPayload? {
+            Authentication ?? ((Userid != nil || Nonce != nil) ? AuthenticationPayload(Userid: Userid, Nonce: Nonce) : nil)
+        }
     }
 
     struct AuthenticationPayload: Decodable {

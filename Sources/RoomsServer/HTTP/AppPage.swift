@@ -7,8 +7,12 @@ struct AppPage: Sendable {
     /// `GET /api/v1/config` and `globalcontext.Cfg` are the same document; built once.
     let configDocument: JSONValue
 
+    /// The root holds Spreed's own built client: serve its page markup so the unchanged original client runs.
+    let spreedClient: Bool
+
     init(config: ServerConfig) {
         self.config = config
+        spreedClient = FileManager.default.fileExists(atPath: config.root + "/static/js/libs/require/require.js")
         let c = config
         configDocument = .object([
             ("Title", .string(c.title)),
@@ -97,11 +101,44 @@ struct AppPage: Sendable {
     }
 
     private func mainHTML(_ request: Request) -> String {
+        spreedClient ? spreedHTML(request) : roomsHTML(request)
+    }
+
+    /// The markup the original client expects from template `mainPage` (rest-api §3).
+    private func spreedHTML(_ request: Request) -> String {
         let s = config.staticPrefix
         let csp = config.cspEnabled
         return """
         <!DOCTYPE html>
-        <html class="no-js wf-loading"\(csp ? " ng-csp" : "") lang="en">
+        <html class="no-js wf-loading"\(csp ? " ng-csp" : "")>
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1, maximum-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>\(htmlEscape(config.title))</title>
+        <base href="\(htmlEscape(config.basePath))">
+        \(csp ? "<link rel=\"stylesheet\" type=\"text/css\" href=\"\(s)/css/csp.min.css\">\n" : "")<link rel="stylesheet" type="text/css" href="\(s)/css/bootstrap.min.css">
+        <link rel="stylesheet" type="text/css" href="\(s)/css/font-awesome.min.css">
+        <link rel="stylesheet" type="text/css" href="\(s)/css/main.min.css">
+        <script id="globalcontext" type="application/json">\(globalContext(request))</script>
+        </head>
+        <body spreed-webrtc>
+        <div id="background"></div>
+        <div id="loader"><div class="loader-message"></div></div>
+        <ui></ui>
+        <script data-main="\(s)/js/main" data-plugin="\(htmlEscape(config.plugin))" src="\(s)/js/libs/require/require.js"></script>
+        </body>
+        </html>
+        """
+    }
+
+    /// Rooms' own client (static/js/main.js, an ES module).
+    private func roomsHTML(_ request: Request) -> String {
+        let s = config.staticPrefix
+        let csp = config.cspEnabled
+        return """
+        <!DOCTYPE html>
+        <html class="no-js wf-loading"\(csp ? " ng-csp" : "")>
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -79,7 +79,11 @@ struct AppResponder: HTTPResponder {
             if segs.count == 2 && !segs[0].isEmpty && segs[1].isEmpty { return (.api, await rest_(request, "sessions/\(segs[0])/")) }
         }
         if rest.hasSuffix("/") {
-            return (.other, Reply.redirect(base + String(rest.dropLast()) + suffix, htmlBody: true))
+            // Strict-slash redirects exist only where a route would match without the slash: any method for a
+            // one-segment room (route 12), GET for everything else (route 13).
+            let trimmed = String(rest.dropLast())
+            guard method == .get || !trimmed.contains("/") else { return (.other, Reply.empty(.methodNotAllowed)) }
+            return (.other, Reply.redirect(base + trimmed + suffix, htmlBody: true))
         }
 
         switch rest {
@@ -91,7 +95,7 @@ struct AppResponder: HTTPResponder {
             return (.other, page.wellKnown(request))
         case "ws":
             guard method == .get else { return (.ws, Reply.empty(.methodNotAllowed)) }
-            if request.headers[.upgrade] != nil, let refusal = webSocketRefusal(request.headers, authority: request.head.authority) { return (.ws, refusal) }
+            if let refusal = webSocketRefusal(request.headers, authority: request.head.authority) { return (.ws, refusal) }
             return (.ws, Reply.text(.badRequest, "Bad Request"))
         default: break
         }

@@ -26,9 +26,15 @@ struct RestAPI: Sendable {
         }
     }
 
+    /// The query exactly as sent (Hummingbird's `uri.query` is already percent-decoded).
+    func rawQuery(_ request: Request) -> String? {
+        guard let target = request.head.path, let q = target.firstIndex(of: "?") else { return nil }
+        return String(target[target.index(after: q)...])
+    }
+
     /// Query plus, for form-encoded POST/PUT/PATCH, the body (the original parses both first; failure → 400).
     func form(_ request: Request, body: [UInt8]) -> [String: String]? {
-        guard var fields = FormDecoding.parse(request.uri.query ?? "") else { return nil }
+        guard var fields = FormDecoding.parse(rawQuery(request) ?? "") else { return nil }
         let type = request.headers[.contentType]?.lowercased() ?? ""
         if [.post, .put, .patch].contains(request.method), type.hasPrefix("application/x-www-form-urlencoded") {
             guard let bodyFields = FormDecoding.parse(String(decoding: body, as: UTF8.self)) else { return nil }
@@ -40,6 +46,31 @@ struct RestAPI: Sendable {
     func handle(_ request: Request, resource: String) async -> Response {
         let segments = resource.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         do {
+            // The original parses the query (and a form body) of every API request first; failure → 400, empty.
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes { throw BodyTooLarge() }
+            let query = rawQuery(request)
+            if request.method != .get || query != nil {
+                let type = request.headers[.contentType]?.lowercased() ?? ""
+                let body = type.hasPrefix("application/x-www-form-urlencoded") ? try await readBody(request) : []
+                if form(request, body: body) == nil { return Reply.empty(.badRequest) }
+                if !body.isEmpty { return await handle(request, resource: resource, formBody: body) }
+            }
+            return await handle(request, resource: resource, formBody: nil)
+        } catch is BodyTooLarge {
+            return Reply.error(.contentTooLarge, "request_too_large", "Request body exceeds \(config.maxBodyBytes) bytes")
+        } catch {
+            return Reply.error(.internalServerError, "unknown", "Internal error")
+        }
+    }
+
+    /// `formBody`: the already-read form body (a request body can be read only once).
+    private func handle(_ request: Request, resource: String, formBody: [UInt8]?) async -> Response {
+        let segments = resource.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let readBody: (Request) async throws -> [UInt8] = { request in
+            if let formBody { return formBody }
+            return try await self.readBody(request)
+        }
+        do {
             switch segments.first ?? "" {
             case "config" where segments.count == 1:
                 guard request.method == .get else { return Reply.empty(.methodNotAllowed) }
@@ -50,13 +81,13 @@ struct RestAPI: Sendable {
                 return Reply.json(.ok, .object([("name", .string(name)), ("url", .string(config.basePath + name))]), type: "application/json")
             case "tokens" where segments.count == 1:
                 guard request.method == .post else { return Reply.empty(.methodNotAllowed) }
-                return try await postToken(request)
+                return try await postToken(request, readBody)
             case "sessions" where segments.count == 3 && !segments[1].isEmpty && segments[2].isEmpty && config.usersEnabled:
                 guard request.method == .patch else { return Reply.empty(.methodNotAllowed) }
-                return try await patchSession(request, id: segments[1].removingPercentEncoding ?? segments[1])
+                return try await patchSession(request, id: segments[1].removingPercentEncoding ?? segments[1], readBody)
             case "users" where segments.count == 1 && config.usersEnabled && config.usersAllowRegistration:
                 guard request.method == .post else { return Reply.empty(.methodNotAllowed) }
-                return try await postUser(request)
+                return try await postUser(request, readBody)
             case "stats" where segments.count == 1 && config.stats:
                 guard request.method == .get else { return Reply.empty(.methodNotAllowed) }
                 return await stats(request)
@@ -72,7 +103,7 @@ struct RestAPI: Sendable {
 
     // MARK: tokens (§7.2)
 
-    private func postToken(_ request: Request) async throws -> Response {
+    private func postToken(_ request: Request, _ readBody: (Request) async throws -> [UInt8]) async throws -> Response {
         let body = try await readBody(request)
         guard let fields = form(request, body: body) else { return Reply.empty(.badRequest) }
         guard let tokens else { return Reply.error(.notFound, "tokens_disabled", "Access tokens are not enabled") }
@@ -90,7 +121,7 @@ struct RestAPI: Sendable {
 
     // MARK: sessions (§7.4)
 
-    private func patchSession(_ request: Request, id pathId: String) async throws -> Response {
+    private func patchSession(_ request: Request, id pathId: String, _ readBody: (Request) async throws -> [UInt8]) async throws -> Response {
         let failed = Reply.error(.forbidden, "session_patch_failed", "Failed to patch session")
         let body = try await readBody(request)
         guard form(request, body: body) != nil else { return Reply.empty(.badRequest) }
@@ -116,7 +147,7 @@ struct RestAPI: Sendable {
 
     // MARK: users (§7.5)
 
-    private func postUser(_ request: Request) async throws -> Response {
+    private func postUser(_ request: Request, _ readBody: (Request) async throws -> [UInt8]) async throws -> Response {
         guard users.canRegister else { return Reply.text(.notFound, "No handler found", type: "text/plain") }
         let body = try await readBody(request)
         let type = request.headers[.contentType]?.lowercased() ?? ""
@@ -190,7 +221,7 @@ struct RestAPI: Sendable {
             ("broadcastchatmessages", .int(Int64(counters.broadcastChatMessages))),
             ("unicastchatmessages", .int(Int64(counters.unicastChatMessages))),
         ]
-        let details = FormDecoding.parse(request.uri.query ?? "")?["details"] == "1"
+        let details = FormDecoding.parse(rawQuery(request) ?? "")?["details"] == "1"
         if details {
             let snap = await hub.snapshot()
             hubMembers.append(("sessionsbyid", .object(snap.sessions.map { s in

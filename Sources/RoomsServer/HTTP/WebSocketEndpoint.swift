@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// A channeling WebSocket as the hub sees it. Frames queue in a bounded stream (2048, as the original's outbound
 /// queue); when it is full new frames for this connection are dropped and the connection is kept.
@@ -70,13 +71,44 @@ struct WebSocketEndpoint: Sendable {
               ws: .init(maxFrameSize: Self.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
     }
 
+    /// Hummingbird answers every refused upgrade with a bare 400; the access-cookie check must answer 403 with a JSON
+    /// error, so that response is written here, through the pipeline's HTTP/1 encoder, and the connection closed.
+    static func refuse(_ channel: any Channel, _ response: Response) async throws {
+        var headers = HTTPHeaders()
+        for field in response.headers { headers.add(name: field.name.rawName, value: field.value) }
+        var body = ByteBuffer()
+        var collected = response.body
+        _ = collected
+        if let length = response.headers[.contentLength] { headers.replaceOrAdd(name: "Content-Length", value: length) }
+        let json = Array(JSONValue.object([("code", .string("access_required")), ("message", .string("A valid access code is required")),
+                                           ("success", .bool(false))]).serialized(indent: true).utf8)
+        body.writeBytes(json)
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.replaceOrAdd(name: "Content-Length", value: String(json.count))
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: Int(response.status.code)), headers: headers)
+        try await channel.eventLoop.flatSubmit {
+            channel.write(HTTPServerResponsePart.head(head), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            return channel.writeAndFlush(HTTPServerResponsePart.end(nil)).flatMap { channel.close() }
+        }.get()
+    }
+
     func shouldUpgrade(_ head: HTTPRequest, _ channel: any Channel, _ logger: Logger) async throws
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
         let target = head.path ?? ""
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        if head.method == .get, path == config.basePath + "ws", let refusal = responder.webSocketRefusal(head.headerFields, authority: head.authority) {
+            try await Self.refuse(channel, refusal)
+            return .dontUpgrade
+        }
+        // A malformed handshake is answered by the HTTP responder (400) instead of a dropped connection.
+        let key = head.headerFields[.secWebSocketKey] ?? ""
         guard head.method == .get, path == config.basePath + "ws",
-              responder.webSocketRefusal(head.headerFields, authority: head.authority) == nil else { return .dontUpgrade }
+              head.headerFields[.secWebSocketVersion] == "13", key.count == 24, Data(base64Encoded: key)?.count == 16
+        else { return .dontUpgrade }
         let query = target.contains("?") ? String(target[target.index(after: target.firstIndex(of: "?")!)...]) : ""
         let token = FormDecoding.parse(query)?["t"]
         let headerUserid = users.headerUserid(head.headerFields)

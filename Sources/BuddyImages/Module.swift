@@ -1,1 +1,0 @@
-// BuddyImages module
