@@ -44,12 +44,14 @@ let package = Package(
         .target(
             name: "SFU",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "CSRTP", "CSFUShim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: v5
         ),
+        // One-line C wrappers for OpenSSL macros that Swift cannot call; no logic.
+        .target(name: "CSFUShim", dependencies: ["COpenSSL"]),
         // User records, registration modes and nonces; storage behind the UserStore protocol.
         .target(
             name: "Users",

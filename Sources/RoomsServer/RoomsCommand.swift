@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuddyImages
 import Channeling
 import Crypto
 import Foundation
@@ -140,10 +141,16 @@ struct RoomsCommand: AsyncParsableCommand {
 
         // A fresh key per process for nonces: they die with a restart, as the original's.
         let codec = SessionCodec(sessionSecret: cfg.sessionSecret, encryptionSecret: cfg.encryptionSecret, realm: cfg.tokenRealm)
-        let hub = Hub(
-            settings: HubSettings(version: cfg.version, realm: cfg.tokenRealm, stunURIs: cfg.stunURIs, turnURIs: cfg.turnURIs,
-                                  turnSecret: cfg.turnSecret, encryptionSecret: cfg.encryptionSecret, usersEnabled: cfg.usersEnabled),
-            codec: codec, nonces: NonceIssuer(realm: cfg.tokenRealm), logger: logger)
+        var hubSettings = HubSettings(version: cfg.version, realm: cfg.tokenRealm, stunURIs: cfg.stunURIs, turnURIs: cfg.turnURIs,
+                                      turnSecret: cfg.turnSecret, encryptionSecret: cfg.encryptionSecret, usersEnabled: cfg.usersEnabled)
+        hubSettings.defaultRoomEnabled = cfg.defaultRoomEnabled
+        hubSettings.authorizeRoomJoin = cfg.authorizeRoomJoin
+        hubSettings.authorizeRoomCreation = cfg.authorizeRoomCreation
+        hubSettings.globalRoom = cfg.globalRoom
+        hubSettings.contactsEnabled = cfg.modules["contacts"] ?? true
+        hubSettings.roomType = { [cfg] name in cfg.roomType(for: name) }
+        let hub = Hub(settings: hubSettings, codec: codec, nonces: NonceIssuer(realm: cfg.tokenRealm), logger: logger,
+                      images: BuddyImageStore(maxBytes: cfg.buddyImageMaxBytes))
         let userModes = UserModes(config: cfg, logger: logger)
         let accessTokens = try cfg.tokenFile.map { path -> AccessTokens in
             do {
@@ -158,7 +165,7 @@ struct RoomsCommand: AsyncParsableCommand {
         let responder = AppResponder(
             config: cfg, page: page, staticFiles: StaticFiles(root: cfg.root),
             rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats()),
-            buddyImages: BuddyImageRoutes(), accessTokens: accessTokens,
+            buddyImages: BuddyImageRoutes(store: hub.images), accessTokens: accessTokens,
             metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)))
         let ws = WebSocketEndpoint(config: cfg, hub: hub, users: userModes, responder: responder, logger: logger)
 
@@ -179,6 +186,7 @@ struct RoomsCommand: AsyncParsableCommand {
                 logger: logger)
             services.append(app)
         }
+        services.append(RoomSweeper(hub: hub))
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

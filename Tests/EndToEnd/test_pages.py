@@ -238,7 +238,9 @@ def test_17_base_path(sub):
     assert '<base href="/sub/">' in r.text
     assert gc["Cfg"]["B"] == "/sub/"
     assert_page(get(sub.url + "/sub/room1"))
-    assert get(sub.url + "/").status_code == 404
+    r = get(sub.url + "/")
+    assert r.status_code == 404
+    assert 'id="globalcontext"' not in r.text
     assert get(sub.url + "/room1").status_code == 404
     r = get(sub.url + "/sub")
     assert r.status_code in (301, 404)
@@ -428,6 +430,8 @@ def test_27_well_known(srv, sub):
     assert r.json() == {"spreed-webrtc_endpoint": f"http://{HOST}:{srv.port}"}
     r = get(srv.url + "/.well-known/spreed-configuration", headers={"X-Forwarded-Proto": "https"})
     assert r.json() == {"spreed-webrtc_endpoint": f"https://{HOST}:{srv.port}"}
+    r = get(srv.url + "/.well-known/spreed-configuration", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("Content-Encoding") in (None, "identity"), "well-known must not be compressed"
     r = get(sub.url + "/sub/.well-known/spreed-configuration")
     assert r.status_code == 200
     assert r.json() == {"spreed-webrtc_endpoint": f"http://{HOST}:{sub.port}/sub"}

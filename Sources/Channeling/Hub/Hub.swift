@@ -1,3 +1,4 @@
+import BuddyImages
 import Crypto
 import Foundation
 import Logging
@@ -18,6 +19,16 @@ public struct HubSettings: Sendable {
     public var turnSecret: [UInt8]
     public var encryptionSecret: [UInt8]
     public var usersEnabled: Bool
+    public var defaultRoomEnabled = true
+    public var authorizeRoomJoin = false
+    public var authorizeRoomCreation = false
+    public var globalRoom = ""
+    public var contactsEnabled = true
+    /// `[roomtypes]`: the configured type for a room name (`Room` unless a pattern says `Conference`).
+    public var roomType: @Sendable (String) -> String = { _ in "Room" }
+    public var roomExpiry: TimeInterval = 60
+    /// How long a session replaced by a resume may take to rejoin its room before the others see it leave.
+    public var resumeGrace: TimeInterval = 3
 
     public init(version: String, realm: String, stunURIs: [String], turnURIs: [String], turnSecret: [UInt8],
                 encryptionSecret: [UInt8], usersEnabled: Bool) {
@@ -31,62 +42,67 @@ public struct HubSettings: Sendable {
     }
 }
 
-/// The registry of connected sessions: one owner (this actor) for who is connected, their user ids and nonces.
-/// Rooms are separate actors (one owner per room) so that messages of different rooms never contend here.
-public actor Hub {
-    final class Session {
-        let id: String
-        let sid: String
-        var userid: String
-        var nonce: String?
-        var rev: Int
-        let connection: ChannelingConnection
-        let connectedAt = Date()
+/// The channeling hub: who is connected (by Id), which rooms exist, and the message handlers.
+/// Messages of one session are handled in order on its connection's task; rooms are actors; the registry maps are
+/// guarded by one lock that is held only for dictionary access, never across I/O or an `await`.
+public final class Hub: @unchecked Sendable {
+    let settings: HubSettings
+    public let codec: SessionCodec
+    let nonces: NonceIssuer
+    let logger: Logger
+    public let images: BuddyImageStore
 
-        init(id: String, sid: String, userid: String, connection: ChannelingConnection) {
-            self.id = id
-            self.sid = sid
-            self.userid = userid
-            self.rev = userid.isEmpty ? 0 : 1
-            self.connection = connection
-        }
-    }
-
-    public struct Counters: Sendable {
-        public var connections = 0
-        public var sessions = 0
-        public var users = 0
-        public var count = 0
-        public var rooms = 0
-        public var broadcastChatMessages = 0
-        public var unicastChatMessages = 0
-    }
-
+    private let lock = NSLock()
     private var sessions: [String: Session] = [:]
+    private var rooms: [String: Room] = [:]
     private var acceptedCount = 0
-    private let settings: HubSettings
-    public nonisolated let codec: SessionCodec
-    private let nonces: NonceIssuer
-    private let logger: Logger
+    private var broadcastChats = 0
+    private var unicastChats = 0
 
-    public init(settings: HubSettings, codec: SessionCodec, nonces: NonceIssuer, logger: Logger) {
+    public init(settings: HubSettings, codec: SessionCodec, nonces: NonceIssuer, logger: Logger,
+                images: BuddyImageStore = BuddyImageStore()) {
         self.settings = settings
         self.codec = codec
         self.nonces = nonces
         self.logger = logger
+        self.images = images
     }
+
+    func locked<T>(_ body: () -> T) -> T {
+        lock.lock(); defer { lock.unlock() }
+        return body()
+    }
+
+    func session(_ id: String) -> Session? { locked { sessions[id] } }
+    func room(_ id: String) -> Room? { locked { rooms[id] } }
+
+    /// All sessions of a user, in the order they authenticated.
+    func sessions(ofUser userid: String) -> [Session] {
+        let list: [Session] = locked { sessions.values.filter { $0.userid == userid } }
+        return list.sorted { ($0.authenticatedAt ?? .distantPast) < ($1.authenticatedAt ?? .distantPast) }
+    }
+    var allRooms: [Room] { locked { Array(rooms.values) } }
+
+    /// The room for `id`, created by `make` when absent (creation and lookup under one lock).
+    func room(_ id: String, orCreate make: () -> Room?) -> (room: Room, created: Bool)? {
+        locked {
+            if let r = rooms[id] { return (r, false) }
+            guard let r = make() else { return nil }
+            rooms[id] = r
+            return (r, true)
+        }
+    }
+
+    func countChat(broadcast: Bool) { locked { if broadcast { broadcastChats += 1 } else { unicastChats += 1 } } }
 
     // MARK: connection lifecycle
 
-    /// Registers a new connection (channeling-api §4) and sends its `Self`. Returns the session Id.
+    /// Registers a new connection (channeling-api §4) and sends its `Self`. Returns the session handle.
     /// `token` is the `t` query value; `headerUserid` the user id from the upgrade request (httpheader/certificate).
-    public func connect(_ connection: ChannelingConnection, token: String?, headerUserid: String?) -> String {
-        acceptedCount += 1
+    public func connect(_ connection: ChannelingConnection, token: String?, headerUserid: String?) async -> SessionHandle {
         var id: String, sid: String, userid = ""
         if let token, let value = codec.decodeToken(token), codec.validate(id: value.id, sid: value.sid) {
-            id = value.id
-            sid = value.sid
-            userid = value.userid
+            (id, sid, userid) = (value.id, value.sid, value.userid)
         } else {
             sid = SessionCodec.newSid()
             id = codec.id(forSid: sid)
@@ -96,72 +112,98 @@ public actor Hub {
         } else if let headerUserid, !headerUserid.isEmpty {
             userid = headerUserid
         }
-        if let old = sessions[id] {
-            // Resume while the old socket is open: the new connection takes over; no `Left` for the old one.
-            old.connection.close(code: 1000, reason: "replaced")
-        }
         let session = Session(id: id, sid: sid, userid: userid, connection: connection)
-        sessions[id] = session
+        let old: Session? = locked {
+            acceptedCount += 1
+            let old = sessions[id]
+            sessions[id] = session
+            return old
+        }
+        if let old {
+            // Resume while the old socket is open: the new connection takes over, the old one closes without a
+            // `Left`. The original left the old entry in its room as a ghost; it is removed here.
+            session.takeSubscribers(from: old)
+            old.connection.close(code: 1000, reason: "replaced")
+            if let roomId = old.roomId, let room = room(roomId) {
+                await room.leave(old)
+                scheduleLeftIfNotRejoined(id: id, room: room, session: old)
+            }
+        }
         sendSelf(session, iid: nil)
-        return id
+        return SessionHandle(session: session)
     }
 
-    /// Called when a connection ends; ignored if the session was already taken over by a newer connection.
-    public func disconnect(id: String, connection: ChannelingConnection) {
-        guard let s = sessions[id], s.connection === connection else { return }
-        sessions[id] = nil
-    }
-
-    // MARK: incoming messages
-
-    /// Handles one text frame of session `id`. Invalid JSON, wrong field types and unknown types are dropped.
-    public func receive(id: String, text: String) {
-        guard let session = sessions[id], let data = text.data(using: .utf8) else { return }
-        guard let message = try? JSONDecoder().decode(Incoming.self, from: data) else { return }
-        let iid = message.Iid
-        switch message.Type {
-        case "Self":
-            sendSelf(session, iid: iid)
-        case "Alive":
-            guard let alive = message.Alive else { return }
-            session.connection.send(Wire.frame(alive, from: session.id, iid: iid))
-        case "Authentication":
-            authenticate(session, message.Authentication?.payload, iid: iid)
-        default:
-            return
+    private func scheduleLeftIfNotRejoined(id: String, room: Room, session: Session) {
+        let grace = settings.resumeGrace
+        Task {
+            try? await Task.sleep(nanoseconds: UInt64(grace * 1_000_000_000))
+            guard await !room.contains(id: id) else { return }
+            await room.broadcast(Wire.frame(LeftDocument(Id: id, Status: "soft"), from: id, a: session.attestation(codec)), except: id)
         }
     }
 
-    private func authenticate(_ session: Session, _ auth: Incoming.AuthenticationPayload?, iid: String?) {
-        guard let auth else { return sendError(session, "bad_request", "message did not contain Authentication", iid: iid) }
-        guard session.userid.isEmpty else {
-            return sendError(session, "already_authenticated", "this session is already authenticated", iid: iid)
+    /// Called when a connection ends. A session replaced by a newer connection is already gone and left alone.
+    public func disconnect(_ handle: SessionHandle) async {
+        let session = handle.session
+        let current = locked { () -> Bool in
+            guard sessions[session.id] === session else { return false }
+            sessions[session.id] = nil
+            return true
         }
-        guard let stored = session.nonce, let nonce = auth.Nonce, constantTimeEqual(Array(stored.utf8), Array(nonce.utf8)),
-              let userid = nonces.validate(nonce: nonce, sid: session.sid, now: Date()), userid == auth.Userid else {
-            return sendError(session, "invalid_session_token", "nonce validation failed", iid: iid)
+        guard current else { return }
+        let left = Wire.frame(LeftDocument(Id: session.id, Status: "hard"), from: session.id, a: session.attestation(codec))
+        if let roomId = session.roomId, let room = room(roomId) {
+            await room.leave(session)
+            await broadcast(left, from: session, in: room)
         }
-        session.nonce = nil
-        session.userid = userid
-        session.rev += 1
-        sendSelf(session, iid: iid)
+        for subscriber in session.subscribers {
+            self.session(subscriber)?.connection.send(left)
+        }
+        images.remove(session: session.id)
     }
 
-    private func sendError(_ session: Session, _ code: String, _ message: String, iid: String?) {
-        session.connection.send(Wire.frame(ErrorDocument(Code: code, Message: message), from: session.id, iid: iid))
+    /// Deletes rooms that have been empty for `roomExpiry` (the original's 60 s room timer). Run periodically.
+    public func sweepRooms(now: Date = Date()) async {
+        for room in allRooms where await room.expired(now: now, after: settings.roomExpiry) {
+            locked {
+                if rooms[room.id] === room { rooms[room.id] = nil }
+            }
+        }
     }
 
-    private func sendSelf(_ session: Session, iid: String?) {
-        let doc = SelfDocument(
-            Id: session.id, Sid: session.sid, Userid: session.userid,
-            Suserid: suserid(userid: session.userid, encryptionSecret: settings.encryptionSecret),
-            Token: codec.token(.init(id: session.id, sid: session.sid, userid: session.userid)),
-            Version: settings.version, Turn: turnCredentials(id: session.id), Stun: settings.stunURIs)
+    // MARK: sending
+
+    func send<D: Encodable>(_ session: Session, _ doc: D, iid: String?) {
         session.connection.send(Wire.frame(doc, from: session.id, iid: iid))
     }
 
+    func sendError(_ session: Session, _ code: String, _ message: String, iid: String?) {
+        send(session, ErrorDocument(Code: code, Message: message), iid: iid)
+    }
+
+    func sendSelf(_ session: Session, iid: String?) {
+        let userid = session.userid
+        let doc = SelfDocument(
+            Id: session.id, Sid: session.sid, Userid: userid,
+            Suserid: suserid(userid: userid, encryptionSecret: settings.encryptionSecret),
+            Token: codec.token(.init(id: session.id, sid: session.sid, userid: userid)),
+            Version: settings.version, Turn: turnCredentials(id: session.id), Stun: settings.stunURIs)
+        send(session, doc, iid: iid)
+    }
+
+    /// A room broadcast; from a global-room member it reaches every room (channeling-api §5).
+    func broadcast(_ frame: String, from session: Session, in room: Room) async {
+        if !settings.globalRoom.isEmpty, room.id == globalRoomId {
+            for r in allRooms { await r.broadcast(frame, except: session.id) }
+        } else {
+            await room.broadcast(frame, except: session.id)
+        }
+    }
+
+    var globalRoomId: String { "\(settings.roomType(settings.globalRoom)):\(settings.globalRoom)" }
+
     /// TURN REST credentials (coturn `use-auth-secret`); 64-bit expiry (the original's 32-bit one breaks in 2038).
-    nonisolated func turnCredentials(id: String, now: Date = Date()) -> TurnDocument {
+    func turnCredentials(id: String, now: Date = Date()) -> TurnDocument {
         guard !settings.turnSecret.isEmpty else { return TurnDocument(username: "", password: "", ttl: 0, urls: nil) }
         let expiry = Int64(now.timeIntervalSince1970) + 3600
         let username = "\(expiry):\(Data(SHA256.hash(data: Array(id.utf8))).base64EncodedString())"
@@ -176,60 +218,67 @@ public actor Hub {
     /// Issues a nonce for a connected, unauthenticated session (the caller checked the `(id, sid)` pair and the
     /// mode's proof). Only the most recent nonce of a session is accepted.
     public func issueNonce(id: String, sid: String, userid: String) throws -> String {
-        guard let s = sessions[id], s.sid == sid else { throw NonceFailure.notConnected }
+        guard let s = session(id), s.sid == sid else { throw NonceFailure.notConnected }
         guard s.userid.isEmpty else { throw NonceFailure.alreadyAuthenticated }
         let nonce = nonces.issue(sid: sid, userid: userid, now: Date())
         s.nonce = nonce
         return nonce
     }
 
+    // MARK: stats
+
+    public struct Counters: Sendable {
+        public var connections = 0
+        public var sessions = 0
+        public var users = 0
+        public var count = 0
+        public var rooms = 0
+        public var broadcastChatMessages = 0
+        public var unicastChatMessages = 0
+    }
+
     public func counters() -> Counters {
-        var c = Counters()
-        c.connections = sessions.count
-        c.sessions = sessions.count
-        c.users = Set(sessions.values.map(\.userid).filter { !$0.isEmpty }).count
-        c.count = acceptedCount
-        return c
-    }
-
-    public struct SessionSnapshot: Sendable, Encodable {
-        public var `Type` = ""
-        public var Id: String
-        public var Userid: String?
-        public var Rev: Int?
-        public var Prio = 100
-    }
-
-    public func snapshot() -> (sessions: [SessionSnapshot], users: [String: [String]]) {
-        var users: [String: [String]] = [:]
-        let list = sessions.values.sorted { $0.connectedAt < $1.connectedAt }.map { s -> SessionSnapshot in
-            if !s.userid.isEmpty { users[s.userid, default: []].append(s.id) }
-            return SessionSnapshot(Id: s.id, Userid: s.userid.isEmpty ? nil : s.userid, Rev: s.rev == 0 ? nil : s.rev)
+        locked {
+            var c = Counters()
+            c.connections = sessions.count
+            c.sessions = sessions.count
+            c.users = Set(sessions.values.map(\.userid).filter { !$0.isEmpty }).count
+            c.count = acceptedCount
+            c.rooms = rooms.count
+            c.broadcastChatMessages = broadcastChats
+            c.unicastChatMessages = unicastChats
+            return c
         }
-        return (list, users)
+    }
+
+    public struct SessionSnapshot: Sendable {
+        public var id: String
+        public var userid: String
+        public var rev: Int
+    }
+
+    public struct Snapshot: Sendable {
+        public var sessions: [SessionSnapshot]
+        public var users: [String: [String]]
+        public var idsInRoom: [String: [String]]
+    }
+
+    public func snapshot() async -> Snapshot {
+        let (list, roomList) = locked { (sessions.values.sorted { $0.connectedAt < $1.connectedAt }, Array(rooms.values)) }
+        var users: [String: [String]] = [:]
+        let snaps = list.map { s -> SessionSnapshot in
+            let u = s.userid
+            if !u.isEmpty { users[u, default: []].append(s.id) }
+            return SessionSnapshot(id: s.id, userid: u, rev: s.rev)
+        }
+        var idsInRoom: [String: [String]] = [:]
+        for r in roomList { idsInRoom[r.id] = await r.memberIds }
+        return Snapshot(sessions: snaps, users: users, idsInRoom: idsInRoom)
     }
 }
 
-/// Incoming envelope: only the keys the protocol reads; a wrong JSON type anywhere makes decoding fail (dropped).
-struct Incoming: Decodable {
-    var `Type`: String
-    var Iid: String?
-    var Alive: AliveDocument?
-    var Authentication: AuthenticationEnvelope?
-
-    /// The original client nests the payload (`{"Type":"Authentication","Authentication":{Userid,Nonce}}`);
-    /// bots often send `Userid`/`Nonce` directly: both are accepted.
-    struct AuthenticationEnvelope: Decodable {
-        var Authentication: AuthenticationPayload?
-        var Userid: String?
-        var Nonce: String?
-        var payload: AuthenticationPayload? {
-            Authentication ?? ((Userid != nil || Nonce != nil) ? AuthenticationPayload(Userid: Userid, Nonce: Nonce) : nil)
-        }
-    }
-
-    struct AuthenticationPayload: Decodable {
-        var Userid: String?
-        var Nonce: String?
-    }
+/// What the transport holds for its connection: an opaque handle to the session.
+public struct SessionHandle: Sendable {
+    let session: Session
+    public var id: String { session.id }
 }

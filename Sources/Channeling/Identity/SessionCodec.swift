@@ -79,6 +79,26 @@ public struct SessionCodec: @unchecked Sendable {  // SymmetricKey is immutable 
         return stamped.v
     }
 
+    /// Contact token: AES-GCM of `{A: recipient's user id, B: requester's user id}`; never expires.
+    public struct ContactValue: Codable, Sendable, Equatable {
+        public var A: String
+        public var B: String
+    }
+
+    public func contactToken(_ value: ContactValue) -> String {
+        guard let plain = try? JSONEncoder().encode(value),
+              let box = try? AES.GCM.seal(plain, using: encryptionKey, authenticating: Data("contact".utf8)),
+              let combined = box.combined else { return "" }
+        return Base64URL.encode(Array(combined))
+    }
+
+    public func decodeContactToken(_ token: String) -> ContactValue? {
+        guard token.count < 4096, let raw = Base64URL.decode(token),
+              let box = try? AES.GCM.SealedBox(combined: Data(raw)),
+              let plain = try? AES.GCM.open(box, using: encryptionKey, authenticating: Data("contact".utf8)) else { return nil }
+        return try? JSONDecoder().decode(ContactValue.self, from: plain)
+    }
+
     /// Attestation = base64url(time ‖ HMAC(sessionSecret, "attestation", id, time) ‖ id), valid 300 s.
     public func attestation(id: String, now: Date = Date()) -> String {
         let ts = Self.timeBytes(now)

@@ -67,3 +67,77 @@ enum Wire {
         return String(decoding: bytes, as: UTF8.self) + "\n"
     }
 }
+
+/// A session as listed to others (`Online` in Welcome/Users, `Joined`, `Status`, `""` in Sessions replies);
+/// empty members omitted (channeling-api §7.3).
+struct SessionDocument: Encodable {
+    var `Type`: String
+    var Id: String
+    var Userid: String?
+    var Ua: String?
+    var Rev: Int?
+    var Prio = 100
+    var Status: JSON?
+
+    enum CodingKeys: String, CodingKey { case `Type`, Id, Userid, Ua, Rev, Prio, Status }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(self.Type, forKey: .Type)
+        try c.encode(Id, forKey: .Id)
+        if let Userid, !Userid.isEmpty { try c.encode(Userid, forKey: .Userid) }
+        if let Ua, !Ua.isEmpty { try c.encode(Ua, forKey: .Ua) }
+        if let Rev, Rev != 0 { try c.encode(Rev, forKey: .Rev) }
+        try c.encode(Prio, forKey: .Prio)
+        if let Status, !Status.isNull { try c.encode(Status, forKey: .Status) }
+    }
+}
+
+struct LeftDocument: Encodable {
+    var `Type` = "Left"
+    var Id: String
+    var Status: String
+}
+
+struct WelcomeDocument: Encodable {
+    struct RoomInfo: Encodable {
+        var `Type`: String
+        var Name: String
+        var Credentials: Incoming.Credentials?
+
+        enum CodingKeys: String, CodingKey { case `Type`, Name, Credentials }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.Type, forKey: .Type)
+            try c.encode(Name, forKey: .Name)
+            try c.encode(Credentials, forKey: .Credentials)
+        }
+    }
+    var `Type` = "Welcome"
+    var Room: RoomInfo
+    var Users: [SessionDocument]
+}
+
+struct UsersDocument: Encodable {
+    var `Type` = "Users"
+    var Users: [SessionDocument]
+}
+
+struct ConferenceDocument: Encodable {
+    var Id: String
+    var `Type` = "Conference"
+    var Conference: [String]
+}
+
+struct ChatDocument: Encodable {
+    var To: String
+    var `Type` = "Chat"
+    var Chat: ChatMessage
+}
+
+struct SessionsDocument: Encodable {
+    var `Type` = "Sessions"
+    var Sessions: Incoming.SessionsRequest
+    var Users: [SessionDocument]
+}

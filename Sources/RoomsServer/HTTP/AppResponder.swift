@@ -67,7 +67,7 @@ struct AppResponder: HTTPResponder {
         // Routes whose last segment may legitimately end with "/".
         if rest.hasPrefix("static/img/buddy/") {
             let parts = rest.dropFirst("static/img/buddy/".count).split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count >= 2 { return (.static, buddyImages.serve(request, imageId: String(parts[1]))) }
+            if parts.count >= 2 { return (.static, buddyImages.serve(request, flags: String(parts[0]), imageId: String(parts[1]))) }
         }
         if rest.hasPrefix("static/") && rest.count > "static/".count {
             return (.static, staticFiles.serve(request, path: String(rest.dropFirst("static/".count))))
@@ -177,7 +177,7 @@ struct HTTPMetrics: Sendable {
 
     /// Refreshes the hub gauges from the hub's own counters at scrape time, then renders the registry.
     func exposition(hub: Hub) async -> Response {
-        let c = await hub.counters()
+        let c = hub.counters()
         Gauge(label: "rooms_channeling_connections").record(c.connections)
         Gauge(label: "rooms_channeling_users").record(c.users)
         Gauge(label: "rooms_channeling_rooms").record(c.rooms)

@@ -212,7 +212,7 @@ struct RestAPI: Sendable {
     // MARK: stats (§7.6)
 
     private func stats(_ request: Request) async -> Response {
-        let counters = await hub.counters()
+        let counters = hub.counters()
         let rt = runtime.snapshot()
         var hubMembers: [(String, JSONValue)] = [
             ("rooms", .int(Int64(counters.rooms))), ("connections", .int(Int64(counters.connections))),
@@ -225,14 +225,14 @@ struct RestAPI: Sendable {
         if details {
             let snap = await hub.snapshot()
             hubMembers.append(("sessionsbyid", .object(snap.sessions.map { s in
-                var m: [(String, JSONValue)] = [("Type", .string("")), ("Id", .string(s.Id))]
-                if let u = s.Userid { m.append(("Userid", .string(u))) }
-                if let r = s.Rev { m.append(("Rev", .int(Int64(r)))) }
+                var m: [(String, JSONValue)] = [("Type", .string("")), ("Id", .string(s.id))]
+                if !s.userid.isEmpty { m.append(("Userid", .string(s.userid))) }
+                if s.rev != 0 { m.append(("Rev", .int(Int64(s.rev)))) }
                 m.append(("Prio", .int(100)))
-                return (s.Id, .object(m))
+                return (s.id, .object(m))
             })))
-            hubMembers.append(("connectionsbyidx", .object(snap.sessions.enumerated().map { (String($0.offset + 1), .string($0.element.Id)) })))
-            hubMembers.append(("idsinroom", .object([])))
+            hubMembers.append(("connectionsbyidx", .object(snap.sessions.enumerated().map { (String($0.offset + 1), .string($0.element.id)) })))
+            hubMembers.append(("idsinroom", .object(snap.idsInRoom.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.strings($0.value)) })))
             hubMembers.append(("usersbyid", .object(snap.users.sorted { $0.key < $1.key }.map { user, ids in
                 (user, .object([("Id", .string(user)), ("Sessions", .int(Int64(ids.count)))]))
             })))

@@ -117,7 +117,7 @@ struct WebSocketEndpoint: Sendable {
             let (stream, continuation) = AsyncStream.makeStream(of: WebSocketConnection.Outgoing.self,
                                                                 bufferingPolicy: .bufferingOldest(2048))
             let connection = WebSocketConnection(continuation)
-            let id = await hub.connect(connection, token: token, headerUserid: headerUserid)
+            let handle = await hub.connect(connection, token: token, headerUserid: headerUserid)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await item in stream {
@@ -134,7 +134,7 @@ struct WebSocketEndpoint: Sendable {
                         for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                             guard case .text(let text) = message else { continue }
                             await throttle.admit()
-                            await hub.receive(id: id, text: text)
+                            await hub.receive(handle, text: text)
                         }
                     } catch {}
                     continuation.finish()
@@ -142,7 +142,7 @@ struct WebSocketEndpoint: Sendable {
                 await group.next()
                 group.cancelAll()
             }
-            await hub.disconnect(id: id, connection: connection)
+            await hub.disconnect(handle)
         }
     }
 }
