@@ -174,7 +174,8 @@ struct RoomsCommand: AsyncParsableCommand {
             guard let (host, port) = parseListen(address) else { continue }
             let app = Application(
                 responder: responder,
-                server: .http1WebSocketUpgrade(configuration: ws.serverConfiguration, shouldUpgrade: ws.shouldUpgrade),
+                server: GuardedHTTPChannel.builder(configuration: ws.serverConfiguration, readTimeout: .seconds(Int64(max(cfg.readTimeout, 1))),
+                                                   shouldUpgrade: ws.shouldUpgrade),
                 configuration: .init(address: .hostname(host, port: port), serverName: nil),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? port

@@ -197,7 +197,8 @@ def _prepare_conf(conf: str, port: int, add_listen: bool) -> str:
         if m:
             conf = conf[: m.end()] + "\n" + line + conf[m.end():]
         else:
-            conf = f"[http]\n{line}\n" + conf
+            # Appended, not prepended: options before the first section belong to [default].
+            conf = conf + f"\n[http]\n{line}\n"
     return conf
 
 
@@ -238,6 +239,7 @@ class RoomsServer:
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.proc: subprocess.Popen | None = None
+        self._last_exit: int | None = None
         self._run = 0
         self._logs: list[tuple[Path, Path]] = []
 
@@ -288,28 +290,31 @@ class RoomsServer:
             raise
         return self
 
-    def stop(self):
+    def stop(self, graceful: bool = False):
+        """Kill the process (SIGKILL), or with graceful=True send SIGTERM and wait up to 15 s for it to exit."""
         p = self.proc
         if p is None:
             return
         if p.poll() is None:
             try:
-                os.killpg(p.pid, signal.SIGTERM)
+                os.killpg(p.pid, signal.SIGTERM if graceful else signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
-                p.terminate()
+                p.terminate() if graceful else p.kill()
             try:
-                p.wait(5)
+                p.wait(15 if graceful else 5)
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     p.kill()
                 p.wait(5)
+        self._last_exit = p.returncode
         self.proc = None
 
     def restart(self):
-        """Stop and start again with the same config, port and data dir."""
-        self.stop()
+        """Stop gracefully (SIGTERM) and start again with the same config, port and data dir."""
+        self.stop(graceful=True)
+        assert self._last_exit == 0, f"server exited with {self._last_exit} on SIGTERM\n{self.log()}"
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # wait until the port is free again
             try:

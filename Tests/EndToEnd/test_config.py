@@ -375,15 +375,27 @@ def test_ini_syntax_comments_colon_and_duplicates(rooms):
     assert "contacts" not in cfg["Modules"]
 
 
-def test_ini_syntax_interpolation_and_default_section(rooms):
-    conf = (
-        "who = World\n"
-        "[app]\n"
-        "greeting = Hello\n"
-        "title = %(greeting)s %(who)s\n"
-    )
-    srv = rooms(conf)
+def test_ini_syntax_interpolation_same_section(rooms):
+    srv = rooms("[app]\ngreeting = Hello\nwho = World\ntitle = %(greeting)s %(who)s\n")
     assert srv.config()["Title"] == "Hello World"
+
+
+def test_ini_syntax_interpolation_from_default_section(rooms):
+    # lines before the first section belong to [default], whose options are visible in every section
+    srv = rooms("who = World\n[app]\ntitle = Hello %(who)s\n")
+    assert srv.config()["Title"] == "Hello World"
+
+
+def test_ini_syntax_default_section_is_visible_everywhere(rooms):
+    srv = rooms("title = From Default\n[app]\nplugin = p.js\n")
+    cfg = srv.config()
+    assert cfg["Title"] == "From Default"
+    assert cfg["Plugin"] == "p.js"
+
+
+def test_ini_syntax_undefined_interpolation_counts_as_missing(rooms):
+    srv = rooms("[app]\ntitle = Hello %(nobody)s\n")
+    assert srv.config()["Title"] == "Spreed WebRTC"
 
 
 def test_ini_syntax_continuation_line(rooms):
@@ -425,3 +437,21 @@ def test_default_profile_config(rooms):
     assert cfg["UsersMode"] == "sharedsecret"
     r = request("POST", srv.u("api/v1/rooms"))
     assert r.status_code == 200
+
+
+def test_https_listener_with_unloadable_certificate_is_fatal():
+    conf = listen_conf("[https]\nlisten = 127.0.0.1:0\ncertificate = /does/not/exist.crt\nkey = /does/not/exist.key\n")
+    err = start_expect_failure(conf)
+    assert "certificate" in err.lower() or "tls" in err.lower(), err
+
+
+def test_extra_must_be_a_directory():
+    conf = listen_conf("[app]\nextra = /does/not/exist\n")
+    err = start_expect_failure(conf)
+    assert_config_error(err, conf, "extra =", "extra")
+
+
+def test_extra_d_must_be_a_directory():
+    conf = listen_conf("[app]\nextra.d = /does/not/exist\n")
+    err = start_expect_failure(conf)
+    assert "extra.d" in err.lower(), err

@@ -137,16 +137,42 @@ def test_13_page_markup(srv):
     assert "ng-csp" not in attrs
     assert '<base href="/">' in html
     assert "<title>Spreed WebRTC</title>" in html
-    assert f"{s}/js/libs/require/require.js" in html
-    assert f'data-main="{s}/js/main"' in html
-    for css in ("bootstrap.min.css", "font-awesome.min.css", "main.min.css"):
-        assert f"{s}/css/{css}" in html, css
     assert "csp.min.css" not in html
     assert "<body spreed-webrtc>" in html
     assert '<div id="background"></div>' in html
+    assert 'id="loader"' in html
     assert "<ui></ui>" in html
     # the globalcontext is in the head
     assert html.index('id="globalcontext"') < html.index("<body")
+
+
+def test_13_page_loads_the_original_client(rooms, tmp_path):
+    """rest-api §3 (client needs): require.js bootstrap and the built client's CSS files, served when the web root
+    holds Spreed's own built client (Rooms' own client gets its own markup otherwise)."""
+    root = tmp_path / "spreed-root"
+    (root / "static/js/libs/require").mkdir(parents=True)
+    (root / "static/js/libs/require/require.js").write_text("/* require */")
+    (root / "static/css").mkdir(parents=True)
+    (root / "static/css/main.min.css").write_text("")
+    srv = rooms("", root=str(root))
+    html = get(srv.url + "/").text
+    s = globalcontext(html)["S"]
+    m = re.search(r"<script([^>]*)></script>", html[html.index("<ui></ui>"):])
+    assert m, "no script element after <ui></ui>"
+    tag = m.group(1)
+    assert f'src="{s}/js/libs/require/require.js"' in tag, tag
+    assert f'data-main="{s}/js/main"' in tag, tag
+    assert 'data-plugin=""' in tag, tag
+    for css in ("bootstrap.min.css", "font-awesome.min.css", "main.min.css"):
+        assert f'href="{s}/css/{css}"' in html, css
+
+
+def test_13_page_loads_the_rooms_client(srv):
+    """Without Spreed's client in the web root the page loads Rooms' own client module."""
+    html = get(srv.url + "/").text
+    s = globalcontext(html)["S"]
+    assert f'<script type="module" src="{s}/js/main.js"' in html
+    assert get(srv.url + "/" + s + "/js/main.js").status_code == 200
 
 
 # -- 14, 15 -------------------------------------------------------------------------------------------------------------
@@ -179,7 +205,8 @@ def test_15_trailing_slash_redirects(srv):
     r = get(srv.url + "/foo/")
     assert r.status_code == 301
     assert location_path(r.headers.get("Location")) == "/foo"
-    assert "Moved Permanently" in r.text
+    assert r.text.strip() == '<a href="/foo">Moved Permanently</a>.', r.text
+    assert r.headers.get("Content-Type", "").lower().replace(" ", "") == "text/html;charset=utf-8"
     r = get(srv.url + "/api/v1/config/")
     assert r.status_code == 301
     assert location_path(r.headers.get("Location")) == "/api/v1/config"
@@ -194,6 +221,7 @@ def test_16_unclean_paths_redirect(srv):
     r = raw_request(srv.port, "GET", "//foo")
     assert r.status == 301, r
     assert location_path(r.header("Location")) == "/foo"
+    assert r.body == b"", r.body
     r = raw_request(srv.port, "GET", "/a/../b")
     assert r.status == 301, r
     assert location_path(r.header("Location")) == "/b"
@@ -240,7 +268,7 @@ def test_17_base_path(sub):
     assert_page(get(sub.url + "/sub/room1"))
     r = get(sub.url + "/")
     assert r.status_code == 404
-    assert 'id="globalcontext"' not in r.text
+    assert r.text.strip() == "404 page not found", r.text[:200]
     assert get(sub.url + "/room1").status_code == 404
     r = get(sub.url + "/sub")
     assert r.status_code in (301, 404)
@@ -402,10 +430,10 @@ def test_24_static_conditional_and_range(srv):
 def test_25_directory_and_missing(srv):
     r = get(srv.url + "/static/js")
     assert r.status_code == 403, r.status_code
-    assert "html" not in r.headers.get("Content-Type", "") or 'id="globalcontext"' not in r.text
+    assert r.text.strip() == "403 Forbidden", r.text[:200]
     r = get(srv.url + "/static/nope.js")
     assert r.status_code == 404
-    assert 'id="globalcontext"' not in r.text
+    assert r.text.strip() == "404 Not Found", r.text[:200]
     r = get(srv.url + "/static/ver=1/nope.js")
     assert r.status_code == 404
 
@@ -509,3 +537,14 @@ NOSNIFF_REQUESTS = [
 def test_nosniff_on_every_response(srv, method, path):
     r = raw_request(srv.port, method, path)
     assert r.header("X-Content-Type-Options") == "nosniff", (method, path, r.status)
+
+
+@pytest.mark.parametrize("path", ["/static/js/main.js", "/sandbox/https:/example.com/pdfcanvas.html"])
+def test_23_gzip_static_and_sandbox(srv, path):
+    plain = raw_request(srv.port, "GET", path)
+    assert plain.status == 200
+    r = raw_request(srv.port, "GET", path, headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200
+    assert r.header("Content-Encoding") == "gzip", r
+    assert "accept-encoding" in (r.header("Vary") or "").lower()
+    assert gzip.decompress(r.body) == plain.body

@@ -252,7 +252,7 @@ final class CertificateAuthorityTests: XCTestCase {
             XCTAssertThrowsError(try ca.issue(spkacBase64: out, userid: "legacy", organization: "Org", validForDays: 1, now: Date()))
             ca.acceptsMD5SPKAC = true
         }
-        if made == 0 { throw XCTSkip("openssl refuses MD5 here") }
+        XCTAssertGreaterThan(made, 0, "openssl could not make an MD5-signed SPKAC")
     }
 
     func testLegacyRSAArithmetic() {

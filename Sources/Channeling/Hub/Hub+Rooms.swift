@@ -29,20 +29,23 @@ extension Hub {
         }) else {
             return sendError(session, "room_join_requires_account", "creating rooms requires an account", iid: iid)
         }
+        let joined = Wire.frame(session.document(type: "Joined", withRev: false), from: session.id, a: session.attestation(codec))
+        var users: [SessionDocument]
         do {
-            try await room.join(session, credentials: hello.Credentials)
+            users = try await room.join(session, credentials: hello.Credentials, joined: joined)
         } catch {
             session.roomId = nil
             return sendError(session, error.rawValue, Self.joinMessage(error), iid: iid)
         }
         session.roomId = roomId
-        var users = await room.list()
         if !settings.globalRoom.isEmpty, roomId != globalRoomId, let global = self.room(globalRoomId) {
             users += await global.list().filter { $0.Id != session.id }
         }
         send(session, WelcomeDocument(Room: .init(Type: type, Name: name, Credentials: nil), Users: users), iid: iid)
-        let joined = session.document(type: "Joined", withRev: false)
-        await room.broadcast(Wire.frame(joined, from: session.id, a: session.attestation(codec)), except: session.id)
+        if !settings.globalRoom.isEmpty, roomId == globalRoomId {
+            // A global-room member's Joined reaches every room (its own room already got it in `join`).
+            for other in allRooms where other !== room { await other.broadcast(joined, except: session.id) }
+        }
         await conferenceUpdate(room)
     }
 

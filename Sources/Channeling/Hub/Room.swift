@@ -24,8 +24,10 @@ actor Room {
         case invalidCredentials = "invalid_credentials"
     }
 
-    /// The PIN check of channeling-api §5 step 5, then membership.
-    func join(_ session: Session, credentials: Incoming.Credentials?) throws(JoinError) {
+    /// The PIN check of channeling-api §5 step 5, then membership; `joined` goes to the other members in the same
+    /// step, so a session joining right after sees this one either in its Welcome or as Joined, never both.
+    /// Returns the member list for the Welcome.
+    func join(_ session: Session, credentials: Incoming.Credentials?, joined: String) throws(JoinError) -> [SessionDocument] {
         lastActivity = Date()
         if let pin {
             guard let credentials else { throw .authorizationRequired }
@@ -36,6 +38,8 @@ actor Room {
         }
         if members[session.id] == nil { order.append(session.id) }
         members[session.id] = session
+        broadcast(joined, except: session.id)
+        return list()
     }
 
     /// Removes a member; only the given session object (a resumed session has a new one under the same Id).

@@ -6,6 +6,8 @@ struct AppPage: Sendable {
     let config: ServerConfig
     /// `GET /api/v1/config` and `globalcontext.Cfg` are the same document; built once.
     let configDocument: JSONValue
+    /// `GET /api/v1/config` body, serialised once (the hottest REST route).
+    let configBody: [UInt8]
 
     /// The root holds Spreed's own built client: serve its page markup so the unchanged original client runs.
     let spreedClient: Bool
@@ -33,6 +35,7 @@ struct AppPage: Sendable {
             ("AuthorizeRoomJoin", .bool(c.authorizeRoomJoin)),
             ("Modules", JSONValue.strings(c.enabledModules)),
         ])
+        configBody = Array(configDocument.serialized(indent: true).utf8)
     }
 
     /// TLS decided by `X-Forwarded-Proto` when present (first value, case-sensitive), else the connection (plain).
@@ -206,7 +209,8 @@ struct AppPage: Sendable {
         <html><head><meta charset="utf-8"><title>\(name) sandbox</title><base href="\(htmlEscape(config.basePath))"></head>
         <body><script src="\(htmlEscape(origin))\(htmlEscape(config.basePath))\(config.staticPrefix)/js/sandboxes/\(name).js"></script></body></html>
         """
-        return Reply.bytes(.ok, Array(html.utf8), type: nil, headers: h)
+        let body = Array(html.utf8)
+        return Reply.compressed(Reply.bytes(.ok, body, type: nil, headers: h), for: request, body: body)
     }
 
     func wellKnown(_ request: Request) -> Response {

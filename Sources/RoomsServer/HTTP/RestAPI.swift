@@ -74,7 +74,7 @@ struct RestAPI: Sendable {
             switch segments.first ?? "" {
             case "config" where segments.count == 1:
                 guard request.method == .get else { return Reply.empty(.methodNotAllowed) }
-                return Reply.json(.ok, page.configDocument)
+                return Reply.bytes(.ok, page.configBody, type: Reply.jsonUTF8)
             case "rooms" where segments.count == 1:
                 guard request.method == .post else { return Reply.empty(.methodNotAllowed) }
                 let name = SessionCodec.randomAlphanumeric(11)

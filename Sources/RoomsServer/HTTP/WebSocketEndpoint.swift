@@ -67,7 +67,9 @@ struct WebSocketEndpoint: Sendable {
     static let maxMessageBytes = 1 << 20
 
     var serverConfiguration: HTTP1WebSocketUpgradeChannel.Configuration {
-        .init(http1: .init(idleTimeout: .seconds(Int64(max(config.readTimeout, 1) * 6))),
+        // Request heads up to 1 MiB, as the original; idle keep-alive connections close after the read timeout.
+        .init(http1: .init(idleTimeout: .seconds(Int64(max(config.readTimeout, 1))),
+                           httpDecoderConfiguration: .init(maxHeaderFieldSize: 1 << 20, maxHeaderListSize: 1 << 20, maxHeaderFieldCount: 10_000)),
               ws: .init(maxFrameSize: Self.maxMessageBytes, autoPing: .enabled(timePeriod: .seconds(30))))
     }
 
@@ -130,9 +132,27 @@ struct WebSocketEndpoint: Sendable {
                 }
                 group.addTask {
                     var throttle = Throttle()
+                    // Messages are reassembled here rather than with `messages(maxSize:)` so that a fragmented
+                    // message over the limit is answered with close code 1009, like a single oversized frame.
+                    var pending = ByteBuffer()
+                    var pendingIsText = false
                     do {
-                        for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
-                            guard case .text(let text) = message else { continue }
+                        for try await frame in inbound {
+                            switch frame.opcode {
+                            case .text, .binary:
+                                pending.clear()
+                                pendingIsText = frame.opcode == .text
+                            case .continuation:
+                                break
+                            }
+                            var data = frame.data
+                            guard pending.readableBytes + data.readableBytes <= Self.maxMessageBytes else {
+                                connection.close(code: 1009, reason: "message too large")
+                                break
+                            }
+                            pending.writeBuffer(&data)
+                            guard frame.fin else { continue }
+                            guard pendingIsText, let text = pending.readString(length: pending.readableBytes) else { continue }
                             await throttle.admit()
                             await hub.receive(handle, text: text)
                         }

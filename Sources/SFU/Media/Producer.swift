@@ -1,0 +1,49 @@
+// An incoming track: what one publisher sends on one m-line. Keeps the retransmission cache and the
+// receive statistics, and knows which consumers to forward to. Lives on its Router's loop.
+
+import NIOCore
+
+public final class Producer {
+    public let id: String
+    public let kind: MediaKind
+    /// The publisher's codec (its payload type on the publisher's connection).
+    public let codec: RtpCodec
+    /// a=msid of the publisher's track, reused towards subscribers so they can group audio with video.
+    public let streamID: String
+    public let trackID: String
+    let transport: WebRtcTransport
+    /// From the offer's a=ssrc, or learned from the first packet with the codec's payload type.
+    var ssrc: UInt32?
+    var consumers: [Consumer] = []
+    var cache: RtpPacketCache
+    var receiveStatistics = ReceiveStatistics()
+    var lastKeyframeRequest: NIODeadline?
+    public private(set) var packetsReceived = 0
+
+    init(id: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32?, streamID: String, trackID: String,
+         transport: WebRtcTransport) {
+        self.id = id
+        self.kind = kind
+        self.codec = codec
+        self.ssrc = ssrc
+        self.streamID = streamID
+        self.trackID = trackID
+        self.transport = transport
+        // About a second of video; audio loss is better concealed than repaired, so keep less.
+        self.cache = RtpPacketCache(capacity: kind == .video ? 1024 : 64)
+    }
+
+    /// One decrypted packet from the publisher: cache it, then fan it out.
+    func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView) {
+        packetsReceived += 1
+        receiveStatistics.record(header.sequenceNumber)
+        let bytes = UnsafeRawBufferPointer(packet)
+        cache.store(bytes, sequenceNumber: header.sequenceNumber)
+        guard !consumers.isEmpty else { return }
+        let keyframeStart = kind == .video && codec.isVP8
+            && VP8.isKeyframeStart(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange]))
+        for consumer in consumers {
+            consumer.forward(bytes, header: header, isKeyframeStart: keyframeStart)
+        }
+    }
+}

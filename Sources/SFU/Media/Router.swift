@@ -1,0 +1,229 @@
+// One room's media: its transports, producers and consumers, all owned by one event loop, so that the
+// packet path runs without locks. Also runs the room's feedback timers (REMB, RR/SR, keyframe requests,
+// consent expiry).
+
+import Logging
+import NIOCore
+
+public final class Router {
+    public let roomID: String
+    public let eventLoop: EventLoop
+    /// Upper bound we tell publishers (REMB) until a real estimator exists.
+    var publisherBitrate: UInt64 = 2_500_000
+    /// Keyframe requests to one producer are spaced at least this far apart (keyframe storms hurt everyone).
+    var keyframeRequestInterval: TimeAmount = .milliseconds(500)
+    var consentTimeout: TimeAmount = IceLite.defaultConsentTimeout
+
+    /// Counters of the feedback paths (read on the router's loop).
+    public struct Statistics: Sendable, Equatable {
+        public var nacksReceived = 0
+        public var packetsRetransmitted = 0
+        public var keyframeRequestsReceived = 0
+        public var keyframeRequestsSent = 0
+    }
+    public private(set) var statistics = Statistics()
+    /// Test hook: consumers drop every n-th packet they would forward, so that subscribers NACK.
+    var simulatedForwardingLossInterval: Int?
+
+    private let logger: Logger
+    private var contexts: [ObjectIdentifier: TransportContext] = [:]
+    private var producersInOrder: [Producer] = []
+    private var tick: RepeatedTask?
+    private var tickCount = 0
+
+    /// Per-connection routing: publisher SSRCs to producers, subscriber SSRCs to consumers.
+    private final class TransportContext {
+        let transport: WebRtcTransport
+        var producersBySSRC: [UInt32: Producer] = [:]
+        var producersByPayloadType: [UInt8: Producer] = [:]
+        var producers: [Producer] = []
+        var consumersBySSRC: [UInt32: Consumer] = [:]
+        var consumers: [Consumer] = []
+        init(transport: WebRtcTransport) { self.transport = transport }
+    }
+
+    init(roomID: String, eventLoop: EventLoop, logger: Logger) {
+        self.roomID = roomID
+        self.eventLoop = eventLoop
+        var logger = logger
+        logger[metadataKey: "room"] = "\(roomID)"
+        self.logger = logger
+    }
+
+    // MARK: - Building the graph (on the router's loop)
+
+    func add(_ transport: WebRtcTransport) {
+        eventLoop.preconditionInEventLoop()
+        transport.delegate = self
+        contexts[ObjectIdentifier(transport)] = TransportContext(transport: transport)
+        startTimerIfNeeded()
+    }
+
+    func addProducer(_ producer: Producer) {
+        guard let context = contexts[ObjectIdentifier(producer.transport)] else { return }
+        context.producers.append(producer)
+        if let ssrc = producer.ssrc { context.producersBySSRC[ssrc] = producer }
+        context.producersByPayloadType[producer.codec.payloadType] = producer
+        producersInOrder.append(producer)
+        logger.info("producer \(producer.id) \(producer.kind) \(producer.codec.name) ssrc \(producer.ssrc.map { String($0) } ?? "?")")
+    }
+
+    func addConsumer(_ consumer: Consumer) {
+        guard let context = contexts[ObjectIdentifier(consumer.transport)] else { return }
+        if consumer.producer.kind == .video { consumer.simulatedLossInterval = simulatedForwardingLossInterval }
+        context.consumers.append(consumer)
+        context.consumersBySSRC[consumer.ssrc] = consumer
+        consumer.producer.consumers.append(consumer)
+    }
+
+    /// Producers of the room, oldest first.
+    public var producers: [Producer] { producersInOrder }
+
+    func transport(id: String) -> WebRtcTransport? {
+        contexts.values.first { $0.transport.id == id }?.transport
+    }
+
+    var transportCount: Int { contexts.count }
+
+    // MARK: - Keyframes
+
+    /// Sends a PLI to the producer's publisher unless one went out less than `keyframeRequestInterval` ago.
+    func requestKeyframe(_ producer: Producer, now: NIODeadline = .now()) {
+        guard producer.kind == .video, let ssrc = producer.ssrc, producer.transport.isConnected else { return }
+        if let last = producer.lastKeyframeRequest, now - last < keyframeRequestInterval { return }
+        producer.lastKeyframeRequest = now
+        statistics.keyframeRequestsSent += 1
+        let pli = RTCPPictureLossIndication(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc)
+        producer.transport.sendRtcp([.pictureLossIndication(pli)])
+    }
+
+    // MARK: - Timers
+
+    private func startTimerIfNeeded() {
+        guard tick == nil else { return }
+        tick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [weak self] _ in
+            self?.onTick()
+        }
+    }
+
+    private func onTick() {
+        tickCount += 1
+        let now = NIODeadline.now()
+        // Subscribers waiting for a keyframe keep asking (rate-limited per producer).
+        for producer in producersInOrder where producer.consumers.contains(where: { $0.waitingForKeyframe && $0.transport.isConnected }) {
+            requestKeyframe(producer, now: now)
+        }
+        if tickCount % 4 == 0 {
+            sendReports(now: now)
+            for context in Array(contexts.values) where context.transport.consentExpired(now: now, timeout: consentTimeout) {
+                logger.info("transport \(context.transport.id): no ICE consent for \(consentTimeout), closing")
+                context.transport.close()
+            }
+        }
+    }
+
+    /// Once a second: REMB and RR to publishers, SR + SDES to subscribers.
+    private func sendReports(now: NIODeadline) {
+        let wallClock = ntpNow()
+        for context in contexts.values where context.transport.isConnected {
+            var packets: [RTCPPacket] = []
+            if !context.producers.isEmpty {
+                var blocks: [RTCPReportBlock] = []
+                for producer in context.producers {
+                    if let ssrc = producer.ssrc, let block = producer.receiveStatistics.reportBlock(ssrc: ssrc) { blocks.append(block) }
+                }
+                packets.append(.receiverReport(RTCPReceiverReport(ssrc: context.transport.rtcpSSRC, reports: blocks)))
+                let ssrcs = context.producers.compactMap { $0.kind == .video ? $0.ssrc : nil }
+                if !ssrcs.isEmpty {
+                    packets.append(.remb(RTCPRemb(senderSSRC: context.transport.rtcpSSRC, bitrate: publisherBitrate, ssrcs: ssrcs)))
+                }
+            }
+            for consumer in context.consumers {
+                if let sr = consumer.senderReport(now: now, wallClock: wallClock) {
+                    packets.append(.senderReport(sr))
+                    packets.append(.sourceDescription(.cname(ssrc: consumer.ssrc, "rooms-sfu")))
+                }
+            }
+            context.transport.sendRtcp(packets)
+        }
+    }
+
+    private func ntpNow() -> UInt64 {
+        // NTP counts from 1900; the Unix epoch is 2,208,988,800 s later.
+        let nanos = UInt64(NIODeadline.now().uptimeNanoseconds) // monotonic is enough for RTT/lip-sync deltas
+        let seconds = nanos / 1_000_000_000 + 2_208_988_800
+        let fraction = ((nanos % 1_000_000_000) << 32) / 1_000_000_000
+        return seconds << 32 | fraction
+    }
+
+    func close() {
+        tick?.cancel()
+        tick = nil
+        for context in Array(contexts.values) { context.transport.close() }
+    }
+}
+
+// MARK: - The packet path
+
+extension Router: WebRtcTransportDelegate {
+    func transport(_ transport: WebRtcTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer) {
+        guard let context = contexts[ObjectIdentifier(transport)],
+              let header = try? RTPHeaderView(UnsafeRawBufferPointer(packet)) else { return }
+        if let producer = context.producersBySSRC[header.ssrc] {
+            producer.receive(packet, header: header)
+        } else if let producer = context.producersByPayloadType[header.payloadType], producer.ssrc == nil {
+            // The offer named no SSRC for this track (possible with some clients): learn it from the first packet.
+            producer.ssrc = header.ssrc
+            context.producersBySSRC[header.ssrc] = producer
+            producer.receive(packet, header: header)
+        }
+    }
+
+    func transport(_ transport: WebRtcTransport, didReceiveRtcp packets: [RTCPPacket]) {
+        guard let context = contexts[ObjectIdentifier(transport)] else { return }
+        for packet in packets {
+            switch packet {
+            case .nack(let nack):
+                guard let consumer = context.consumersBySSRC[nack.mediaSSRC] else { break }
+                statistics.nacksReceived += 1
+                statistics.packetsRetransmitted += consumer.retransmit(nack.sequenceNumbers)
+            case .pictureLossIndication(let pli):
+                guard let consumer = context.consumersBySSRC[pli.mediaSSRC] else { break }
+                statistics.keyframeRequestsReceived += 1
+                requestKeyframe(consumer.producer)
+            case .fullIntraRequest(let fir):
+                for entry in fir.entries {
+                    guard let consumer = context.consumersBySSRC[entry.ssrc] else { continue }
+                    statistics.keyframeRequestsReceived += 1
+                    requestKeyframe(consumer.producer)
+                }
+            default:
+                break // SR/RR/SDES/BYE/REMB: nothing to act on in this slice
+            }
+        }
+    }
+
+    func transportDidConnect(_ transport: WebRtcTransport) {
+        guard let context = contexts[ObjectIdentifier(transport)] else { return }
+        logger.info("transport \(transport.id) connected")
+        for consumer in context.consumers { requestKeyframe(consumer.producer) }
+    }
+
+    func transportDidClose(_ transport: WebRtcTransport) {
+        guard let context = contexts.removeValue(forKey: ObjectIdentifier(transport)) else { return }
+        for consumer in context.consumers {
+            consumer.producer.consumers.removeAll { $0 === consumer }
+        }
+        if !context.producers.isEmpty {
+            let gone = Set(context.producers.map { ObjectIdentifier($0) })
+            producersInOrder.removeAll { gone.contains(ObjectIdentifier($0)) }
+            for producer in context.producers {
+                // Subscribers keep their m-lines; the stream just stops until signaling tells them more.
+                producer.consumers.removeAll()
+            }
+        }
+    }
+}
+
+// Loop-confined, not locked: every access happens on `eventLoop` (callers hop there with submit/execute).
+extension Router: @unchecked Sendable {}

@@ -1,0 +1,192 @@
+// The SFU's front door for signaling code (WHIP/WHEP handlers, the channeling WebSocket): start the media
+// socket, then turn client offers into answers, wiring transports, producers and consumers into rooms.
+
+import Logging
+import NIOCore
+import NIOPosix
+
+public enum SFUServiceError: Error, Equatable, Sendable {
+    case notStarted
+    case alreadyStarted
+}
+
+public final class SFUService: @unchecked Sendable {
+    // @unchecked: mutable state is either set once in start() before any use, or confined to `controlLoop`.
+    private let logger: Logger
+    private let group: EventLoopGroup
+    private let ownsGroup: Bool
+    private let controlLoop: EventLoop
+    private let certificate: DtlsCertificate
+    private var mux: UdpMux?
+    private var announcedAddresses: [String] = []
+    private var routers: [String: Router] = [:] // on controlLoop
+    /// Expire transports without valid STUN for this long (RFC 7675); tests shorten it.
+    public var consentTimeout: TimeAmount = IceLite.defaultConsentTimeout
+
+    /// - Parameter eventLoopGroup: where the socket and the rooms run (rooms are spread over its loops);
+    ///   by default a group of its own with `threads` loops.
+    public init(logger: Logger = Logger(label: "rooms.sfu"), eventLoopGroup: EventLoopGroup? = nil, threads: Int = 1) throws {
+        self.logger = logger
+        if let eventLoopGroup {
+            group = eventLoopGroup
+            ownsGroup = false
+        } else {
+            group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+            ownsGroup = true
+        }
+        controlLoop = group.next()
+        certificate = try DtlsCertificate()
+    }
+
+    /// The media port actually bound (useful when 0 was asked for).
+    public var port: Int? { mux?.localAddress?.port }
+
+    /// SHA-256 fingerprint of the server's DTLS certificate.
+    public var fingerprint: String { certificate.fingerprintSHA256 }
+
+    /// Binds the UDP media socket.
+    /// - Parameters:
+    ///   - announcedAddresses: IPs put into host candidates (NAT 1:1: the public IP). Default: the bound host,
+    ///     or every non-loopback IPv4 address when bound to the wildcard (127.0.0.1 if there is none).
+    public func start(port: Int, host: String = "0.0.0.0", announcedAddresses: [String] = []) async throws {
+        guard mux == nil else { throw SFUServiceError.alreadyStarted }
+        let mux = UdpMux(eventLoop: controlLoop, logger: logger)
+        try await mux.bind(host: host, port: port)
+        self.mux = mux
+        self.announcedAddresses = announcedAddresses.isEmpty ? Self.defaultAnnouncedAddresses(boundHost: host) : announcedAddresses
+        logger.info("SFU media on udp \(host):\(mux.localAddress?.port ?? port), announcing \(self.announcedAddresses)")
+    }
+
+    /// Convenience for the common single-address case.
+    public func start(port: Int, announcedAddress: String?) async throws {
+        let host = announcedAddress ?? "0.0.0.0"
+        try await start(port: port, host: host, announcedAddresses: announcedAddress.map { [$0] } ?? [])
+    }
+
+    public func shutdown() async {
+        let routers = (try? await controlLoop.submit { Array(self.routers.values) }.get()) ?? []
+        for router in routers { try? await router.eventLoop.submit { router.close() }.get() }
+        await mux?.close()
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    /// The room's router, created on first use.
+    public func router(for room: String) async throws -> Router {
+        try await controlLoop.submit {
+            if let router = self.routers[room] { return router }
+            let router = Router(roomID: room, eventLoop: self.group.next(), logger: self.logger)
+            router.consentTimeout = self.consentTimeout
+            self.routers[room] = router
+            return router
+        }.get()
+    }
+
+    /// Counters of the media socket.
+    public func statistics() async throws -> UdpMuxStatistics {
+        guard let mux else { throw SFUServiceError.notStarted }
+        return try await mux.statistics()
+    }
+
+    /// Feedback counters of a room (NACKs answered, keyframe requests), read on its loop.
+    public func statistics(room: String) async throws -> Router.Statistics {
+        let router = try await router(for: room)
+        return try await router.eventLoop.submit { router.statistics }.get()
+    }
+
+    // MARK: - Offer/answer
+
+    /// A client that offers sendonly audio/video (WHIP-style). Returns its transport id and our answer.
+    public func publish(room: String, offer: String) async throws -> (transportID: String, answer: String) {
+        let offerSDP = try OfferAnswer.parse(offer)
+        let remote = try OfferAnswer.remoteTransport(of: offerSDP)
+        let router = try await router(for: room)
+        let (transport, answer) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String) in
+            let transport = try self.makeTransport(on: router, remote: remote)
+            let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport))
+            router.add(transport)
+            for track in tracks {
+                router.addProducer(Producer(id: Self.randomID(), kind: track.kind, codec: track.codec, ssrc: track.ssrc,
+                                            streamID: track.streamID, trackID: track.trackID, transport: transport))
+            }
+            return (transport, answer.serialize())
+        }.get()
+        try await register(transport)
+        return (transport.id, answer)
+    }
+
+    /// A client that offers recvonly transceivers (WHEP-style): each m-line gets the next producer of its kind
+    /// that the room has now. Producers that arrive later need a new subscription (renegotiation is not done yet).
+    public func subscribe(room: String, offer: String) async throws -> (transportID: String, answer: String) {
+        let offerSDP = try OfferAnswer.parse(offer)
+        let remote = try OfferAnswer.remoteTransport(of: offerSDP)
+        let router = try await router(for: room)
+        let (transport, answer) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String) in
+            let transport = try self.makeTransport(on: router, remote: remote)
+            let producers = router.producers
+            let descriptions = producers.map {
+                ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID)
+            }
+            let (answer, tracks) = try OfferAnswer.answerSubscribe(offerSDP, local: self.localDescription(of: transport),
+                                                                   producers: descriptions,
+                                                                   newSSRC: { UInt32.random(in: 1 ... .max) })
+            router.add(transport)
+            for track in tracks {
+                guard let producer = producers.first(where: { $0.id == track.producerID }) else { continue }
+                router.addConsumer(Consumer(id: Self.randomID(), producer: producer, transport: transport,
+                                            payloadType: track.payloadType, ssrc: track.ssrc))
+            }
+            return (transport, answer.serialize())
+        }.get()
+        try await register(transport)
+        return (transport.id, answer)
+    }
+
+    /// Ends a peer connection (the client hung up, or its session ended).
+    public func closeTransport(room: String, transportID: String) async throws {
+        let router = try await router(for: room)
+        try await router.eventLoop.submit { router.transport(id: transportID)?.close() }.get()
+    }
+
+    // MARK: - Helpers
+
+    private func makeTransport(on router: Router, remote: RemoteTransportDescription) throws -> WebRtcTransport {
+        guard let mux else { throw SFUServiceError.notStarted }
+        return try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
+                                   localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
+                                   remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
+    }
+
+    private func register(_ transport: WebRtcTransport) async throws {
+        guard let mux else { throw SFUServiceError.notStarted }
+        try await mux.register(transport)
+    }
+
+    private func localDescription(of transport: WebRtcTransport) -> LocalTransportDescription {
+        let port = mux?.localAddress?.port ?? 9
+        return LocalTransportDescription(iceUfrag: transport.localUfrag, icePassword: transport.localPassword,
+                                         fingerprint: certificate.fingerprintSHA256,
+                                         candidates: announcedAddresses.map { ($0, port) })
+    }
+
+    static func defaultAnnouncedAddresses(boundHost: String) -> [String] {
+        guard boundHost == "0.0.0.0" || boundHost == "::" else { return [boundHost] }
+        let devices = (try? System.enumerateDevices()) ?? []
+        var addresses: [String] = []
+        for device in devices {
+            guard let address = device.address, case .v4 = address, let ip = address.ipAddress, !ip.hasPrefix("127."),
+                  !addresses.contains(ip) else { continue }
+            addresses.append(ip)
+        }
+        return addresses.isEmpty ? ["127.0.0.1"] : addresses
+    }
+
+    /// ICE ufrag/pwd characters (RFC 8839 ice-char, minus "+" and "/" to keep logs and URLs simple).
+    static func randomIceString(_ length: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0 ..< length).map { _ in alphabet.randomElement()! })
+    }
+
+    static func randomID() -> String {
+        (0 ..< 4).map { _ in String(UInt32.random(in: 0 ... .max), radix: 16) }.joined()
+    }
+}

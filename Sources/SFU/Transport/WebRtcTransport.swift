@@ -1,0 +1,216 @@
+// One browser-grade peer connection terminated by the server: ICE-lite + DTLS (we are the passive/server
+// side, having answered the peer's actpass offer) + SRTP from the DTLS exporter. Decrypted RTP and RTCP go
+// to the Router; what the Router sends is encrypted here. Lives on its Router's event loop; never locked.
+
+import Logging
+import NIOCore
+
+/// What the Router learns from a transport. Called on the transport's event loop.
+protocol WebRtcTransportDelegate: AnyObject {
+    func transportDidConnect(_ transport: WebRtcTransport)
+    func transport(_ transport: WebRtcTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer)
+    func transport(_ transport: WebRtcTransport, didReceiveRtcp packets: [RTCPPacket])
+    func transportDidClose(_ transport: WebRtcTransport)
+}
+
+/// Counters of one transport (read on its loop).
+public struct WebRtcTransportStatistics: Sendable, Equatable {
+    public var rtpReceived = 0
+    public var rtcpReceived = 0
+    public var rtpSent = 0
+    public var rtcpSent = 0
+    /// SRTP/SRTCP authentication or replay failures, DTLS garbage and the like.
+    public var packetsDiscarded = 0
+}
+
+public final class WebRtcTransport {
+    public let id: String
+    let eventLoop: EventLoop
+    let localUfrag: String
+    let localPassword: String
+    /// Sender SSRC of the RTCP feedback we originate (REMB, PLI, RR) on this connection.
+    let rtcpSSRC = UInt32.random(in: 1 ... .max)
+    weak var delegate: WebRtcTransportDelegate?
+    public private(set) var statistics = WebRtcTransportStatistics()
+    private(set) var isClosed = false
+    private(set) var isConnected = false
+
+    private let mux: UdpMux
+    private let logger: Logger
+    private let createdAt = NIODeadline.now()
+    private var ice: IceLite
+    private let dtls: DtlsEndpoint
+    private var srtp: SrtpSession?
+    private var dtlsTimer: Scheduled<Void>?
+    private let allocator = ByteBufferAllocator()
+
+    init(id: String, eventLoop: EventLoop, mux: UdpMux, certificate: DtlsCertificate, localUfrag: String,
+         localPassword: String, remoteUfrag: String?, remoteFingerprint: String, logger: Logger) throws {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.mux = mux
+        self.localUfrag = localUfrag
+        self.localPassword = localPassword
+        self.ice = IceLite(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: remoteUfrag)
+        self.dtls = try DtlsEndpoint(certificate: certificate, role: .server, expectedRemoteFingerprint: remoteFingerprint)
+        var logger = logger
+        logger[metadataKey: "transport"] = "\(id)"
+        self.logger = logger
+    }
+
+    /// Runs `work` on this transport's loop: inline when already there (the common single-loop case).
+    func deliver(_ work: @escaping (WebRtcTransport) -> Void) {
+        if eventLoop.inEventLoop { work(self) } else { eventLoop.execute { work(self) } }
+    }
+
+    // MARK: - Receiving
+
+    func receiveStun(_ raw: [UInt8], from source: SocketAddress) {
+        guard !isClosed else { return }
+        switch ice.handle(raw, from: source, now: .now()) {
+        case .drop:
+            statistics.packetsDiscarded += 1
+        case .respond(let response, let selected):
+            if selected {
+                logger.debug("ICE selected \(source)")
+                mux.select(source, for: self)
+            }
+            var buffer = allocator.buffer(capacity: response.count)
+            buffer.writeBytes(response)
+            mux.send(buffer, to: source)
+        }
+    }
+
+    func receive(_ datagram: ByteBuffer, kind: DatagramKind, from source: SocketAddress) {
+        guard !isClosed else { return }
+        switch kind {
+        case .dtls: receiveDtls(Array(datagram.readableBytesView))
+        case .rtp: receiveRtp(datagram)
+        case .rtcp: receiveRtcp(datagram)
+        case .stun, .unknown: statistics.packetsDiscarded += 1
+        }
+    }
+
+    private func receiveDtls(_ bytes: [UInt8]) {
+        do {
+            let output = try dtls.feed(bytes)
+            sendDtls(output.datagrams)
+            // Application data would be SCTP (data channels), which this slice does not negotiate.
+        } catch DtlsError.malformedDatagram {
+            statistics.packetsDiscarded += 1
+        } catch {
+            logger.info("DTLS failed: \(error)")
+            sendDtls(dtls.takeOutgoingDatagrams())
+            close()
+            return
+        }
+        if dtls.isConnected && srtp == nil { startSrtp() }
+        armDtlsTimer()
+    }
+
+    private func startSrtp() {
+        do {
+            let keys = try dtls.srtpKeyingMaterial()
+            srtp = try SrtpSession(keys: keys, role: .server)
+            isConnected = true
+            logger.debug("DTLS connected, SRTP \(keys.profile)")
+            delegate?.transportDidConnect(self)
+        } catch {
+            logger.info("SRTP setup failed: \(error)")
+            close()
+        }
+    }
+
+    private func receiveRtp(_ datagram: ByteBuffer) {
+        guard let srtp else { statistics.packetsDiscarded += 1; return }
+        var datagram = datagram
+        datagram.withUnsafeMutableReadableBytes { buffer in
+            // Decrypt in place (the receive buffer is ours), then hand the plain packet on without copying.
+            guard let length = try? srtp.unprotectRtp(buffer, length: buffer.count) else {
+                statistics.packetsDiscarded += 1
+                return
+            }
+            statistics.rtpReceived += 1
+            delegate?.transport(self, didReceiveRtp: UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< length]))
+        }
+    }
+
+    private func receiveRtcp(_ datagram: ByteBuffer) {
+        guard let srtp else { statistics.packetsDiscarded += 1; return }
+        var bytes = Array(datagram.readableBytesView) // RTCP is a few packets per second: allocation is fine
+        guard (try? srtp.unprotectRtcp(&bytes)) != nil, let packets = try? RTCP.parseCompound(bytes) else {
+            statistics.packetsDiscarded += 1
+            return
+        }
+        statistics.rtcpReceived += 1
+        delegate?.transport(self, didReceiveRtcp: packets)
+    }
+
+    // MARK: - Sending
+
+    /// Sends one RTP packet that `write` puts into the buffer (returning its length, 0 to send nothing);
+    /// the packet is encrypted in place in the same buffer, which then goes to the socket.
+    func sendRtp(maxLength: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
+        guard let srtp, let address = ice.selectedAddress, !isClosed else { return }
+        var buffer = allocator.buffer(capacity: maxLength + SrtpSession.maxRtpTrailerLength)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxLength + SrtpSession.maxRtpTrailerLength) { raw in
+            let length = write(raw)
+            guard length > 0 else { return 0 }
+            return (try? srtp.protectRtp(raw, length: length)) ?? 0
+        }
+        guard buffer.readableBytes > 0 else { return }
+        statistics.rtpSent += 1
+        mux.send(buffer, to: address)
+    }
+
+    func sendRtcp(_ packets: [RTCPPacket]) {
+        guard let srtp, let address = ice.selectedAddress, !isClosed, !packets.isEmpty,
+              var bytes = try? RTCP.serialize(packets), (try? srtp.protectRtcp(&bytes)) != nil else { return }
+        statistics.rtcpSent += 1
+        var buffer = allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        mux.send(buffer, to: address)
+    }
+
+    private func sendDtls(_ datagrams: [[UInt8]]) {
+        guard let address = ice.selectedAddress else { return }
+        for datagram in datagrams {
+            var buffer = allocator.buffer(capacity: datagram.count)
+            buffer.writeBytes(datagram)
+            mux.send(buffer, to: address)
+        }
+    }
+
+    /// DtlsEndpoint has no clock: retransmit lost handshake flights when its timer says so.
+    private func armDtlsTimer() {
+        dtlsTimer?.cancel()
+        dtlsTimer = nil
+        guard let timeout = dtls.retransmissionTimeout else { return }
+        let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        dtlsTimer = eventLoop.scheduleTask(in: .nanoseconds(max(nanoseconds, 1_000_000))) { [weak self] in
+            guard let self, !self.isClosed else { return }
+            self.sendDtls(self.dtls.handleTimeout())
+            if self.dtls.state == .failed { self.close() } else { self.armDtlsTimer() }
+        }
+    }
+
+    // MARK: - Life cycle
+
+    /// RFC 7675: no valid check for `timeout` means the peer is gone (or never came).
+    func consentExpired(now: NIODeadline, timeout: TimeAmount) -> Bool {
+        ice.consentExpired(now: now, createdAt: createdAt, timeout: timeout)
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        sendDtls(dtls.close())
+        isClosed = true
+        dtlsTimer?.cancel()
+        mux.unregister(self)
+        logger.debug("transport closed")
+        delegate?.transportDidClose(self)
+    }
+}
+
+// Loop-confined: used only on its Router's loop; other threads reach it through `deliver`.
+extension WebRtcTransport: @unchecked Sendable {}

@@ -1,0 +1,116 @@
+// Publisher peer connection (docs/sfu-signaling.md): we offer sendonly transceivers, the SFU answers.
+// Sources: "microphone", "camera" (simulcast q/h/f where the browser allows), "screen" (a second video track).
+
+const SIMULCAST = [
+  { rid: "q", scaleResolutionDownBy: 4 },
+  { rid: "h", scaleResolutionDownBy: 2 },
+  { rid: "f" },
+];
+
+/** Wait until ICE gathering completes, at most `ms`: the SFU takes no trickled candidates (ICE lite). */
+export function waitForGathering(pc, ms = 1000) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      pc.removeEventListener("icegatheringstatechange", check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const check = () => { if (pc.iceGatheringState === "complete") done(); };
+    const timer = setTimeout(done, ms);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+export class Publisher {
+  constructor(channeling, rtcConfig, { timeout = 8000 } = {}) {
+    this.ch = channeling;
+    this.timeout = timeout;
+    this.pc = new RTCPeerConnection(rtcConfig);
+    this.transceivers = {}; // source → RTCRtpTransceiver
+    this.queue = Promise.resolve(); // negotiations must not overlap
+    this.simulcast = false;
+  }
+
+  /** Attach (or replace) the track for a source. Call negotiate() afterwards when a transceiver was added. */
+  setTrack(source, track, stream) {
+    const existing = this.transceivers[source];
+    if (existing) {
+      existing.direction = "sendonly";
+      existing.sender.replaceTrack(track);
+      return false;
+    }
+    const init = { direction: "sendonly", streams: stream ? [stream] : [] };
+    let tr;
+    if (source === "camera") {
+      try {
+        tr = this.pc.addTransceiver(track, { ...init, sendEncodings: SIMULCAST });
+        this.simulcast = true;
+      } catch {
+        // Older engines reject rid encodings: publish a single layer rather than nothing.
+        tr = this.pc.addTransceiver(track, init);
+      }
+    } else {
+      tr = this.pc.addTransceiver(track, init);
+    }
+    if (source === "screen") {
+      // Screen content: keep text sharp rather than keep the frame rate.
+      try { track.contentHint = "detail"; } catch { /* not supported */ }
+    }
+    this.transceivers[source] = tr;
+    return true;
+  }
+
+  /** Tracks entries for SfuPublish: only transceivers that currently carry a track. */
+  tracks() {
+    return Object.entries(this.transceivers)
+      .filter(([, tr]) => tr.mid !== null && tr.sender.track)
+      .map(([source, tr]) => ({ Mid: tr.mid, Kind: tr.sender.track.kind, Source: source }));
+  }
+
+  negotiate() {
+    const run = async () => {
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      await waitForGathering(this.pc);
+      const reply = await this.ch.request("SfuPublish", {
+        Offer: { type: "offer", sdp: this.pc.localDescription.sdp },
+        Tracks: this.tracks(),
+      }, { timeout: this.timeout });
+      if (reply.Type === "Error") throw { code: reply.Code, message: reply.Message };
+      if (reply.Type !== "SfuAnswer" || !reply.Answer?.sdp) throw { code: "bad_reply", message: `unexpected ${reply.Type}` };
+      await this.pc.setRemoteDescription({ type: "answer", sdp: reply.Answer.sdp });
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  mid(source) {
+    return this.transceivers[source]?.mid ?? null;
+  }
+
+  /** Pause a source for everyone: the track sends silence/black locally and the SFU is told to stop forwarding. */
+  setMuted(source, muted) {
+    const tr = this.transceivers[source];
+    if (!tr) return;
+    if (tr.sender.track) tr.sender.track.enabled = !muted;
+    if (tr.mid !== null) this.ch.send("SfuMute", { Mid: tr.mid, Muted: !!muted });
+  }
+
+  /** Stop a source (screen share ended). The transceiver is kept for the next share; the SFU drops the track. */
+  async unpublish(source) {
+    const tr = this.transceivers[source];
+    if (!tr) return;
+    await tr.sender.replaceTrack(null);
+    if (tr.mid !== null) this.ch.send("SfuUnpublish", { Mid: tr.mid });
+  }
+
+  getStats() {
+    return this.pc.getStats();
+  }
+
+  close() {
+    try { this.pc.close(); } catch { /* already closed */ }
+  }
+}
