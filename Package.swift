@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "RoomsServer",
             dependencies: [
-                "Channeling", "Users", "BuddyImages",
+                "Channeling", "Users", "BuddyImages", "SFU",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

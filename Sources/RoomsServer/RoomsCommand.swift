@@ -149,8 +149,14 @@ struct RoomsCommand: AsyncParsableCommand {
         hubSettings.globalRoom = cfg.globalRoom
         hubSettings.contactsEnabled = cfg.modules["contacts"] ?? true
         hubSettings.roomType = { [cfg] name in cfg.roomType(for: name) }
+        var sfu: SFUMedia? = nil
+        if cfg.sfuEnabled {
+            let media = try SFUMedia(port: cfg.sfuPort, host: cfg.sfuBind, announced: cfg.sfuAnnounced, logger: Logger(label: "rooms.sfu"))
+            try await media.start()
+            sfu = media
+        }
         let hub = Hub(settings: hubSettings, codec: codec, nonces: NonceIssuer(realm: cfg.tokenRealm), logger: logger,
-                      images: BuddyImageStore(maxBytes: cfg.buddyImageMaxBytes))
+                      images: BuddyImageStore(maxBytes: cfg.buddyImageMaxBytes), media: sfu)
         let userModes = UserModes(config: cfg, logger: logger)
         let accessTokens = try cfg.tokenFile.map { path -> AccessTokens in
             do {
@@ -166,7 +172,8 @@ struct RoomsCommand: AsyncParsableCommand {
             config: cfg, page: page, staticFiles: StaticFiles(root: cfg.root),
             rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats()),
             buddyImages: BuddyImageRoutes(store: hub.images), accessTokens: accessTokens,
-            metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)))
+            metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)),
+            whip: WHIPEndpoints(config: cfg, hub: hub))
         let ws = WebSocketEndpoint(config: cfg, hub: hub, users: userModes, responder: responder, logger: logger)
 
         var services: [any Service] = []
@@ -188,6 +195,7 @@ struct RoomsCommand: AsyncParsableCommand {
             services.append(app)
         }
         services.append(RoomSweeper(hub: hub))
+        if let sfu { services.append(sfu) }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

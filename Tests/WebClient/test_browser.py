@@ -210,6 +210,8 @@ def test_media_or_clear_unavailable_notice(env):
     a, b = env["a"], env["b"]
     state = wait_for(lambda: js(a, "const s = window.__rooms.sfu.state; return s === 'available' || s === 'unavailable' ? s : null"),
                      timeout=15, message="SFU outcome")
+    # The SFU is on by default ([sfu] enabled): media must flow through it.
+    assert state == "available", state
     if state == "available":
         # The server's SFU answered: remote video must decode on B's tiles.
         def frames():

@@ -25,6 +25,7 @@ extension Hub {
             if let alive = message.Alive { send(session, alive, iid: iid) }
         case "Sessions": sessions(session, message.Sessions?.Sessions, iid: iid)
         case "Authentication": await authenticate(session, message.Authentication?.payload, iid: iid)
+        case "SfuPublish", "SfuSubscribe", "SfuMute", "SfuUnpublish", "SfuLayer": await sfuMessage(session, message, iid: iid)
         default: return
         }
     }

@@ -74,6 +74,7 @@ extension Hub {
             let left = Wire.frame(LeftDocument(Id: session.id, Status: status), from: session.id, a: session.attestation(codec))
             await broadcast(left, from: session, in: room)
         }
+        await endMedia(of: session, roomId: roomId)
     }
 
     // MARK: Leave, Users, Room, Conference

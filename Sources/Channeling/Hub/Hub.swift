@@ -55,12 +55,18 @@ public final class Hub: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: Session] = [:]
     private var rooms: [String: Room] = [:]
+    /// SFU state (Media/Hub+Media.swift): room id → session Id → its publication; session Id → subscriber transport.
+    var publications: [String: [String: MediaState.Publication]] = [:]
+    var subscriberTransports: [String: (room: String, transportID: String)] = [:]
+    /// The SFU, or nil when it is disabled (SFU messages then get `sfu_unavailable`).
+    public let media: RoomMedia?
     private var acceptedCount = 0
     private var broadcastChats = 0
     private var unicastChats = 0
 
     public init(settings: HubSettings, codec: SessionCodec, nonces: NonceIssuer, logger: Logger,
-                images: BuddyImageStore = BuddyImageStore()) {
+                images: BuddyImageStore = BuddyImageStore(), media: RoomMedia? = nil) {
+        self.media = media
         self.settings = settings
         self.codec = codec
         self.nonces = nonces
@@ -155,6 +161,7 @@ public final class Hub: @unchecked Sendable {
         if let roomId = session.roomId, let room = room(roomId) {
             await room.leave(session)
             await broadcast(left, from: session, in: room)
+            await endMedia(of: session, roomId: roomId)
         }
         for subscriber in session.subscribers {
             self.session(subscriber)?.connection.send(left)

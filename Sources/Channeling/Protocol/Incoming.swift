@@ -17,6 +17,11 @@ struct Incoming: Decodable {
     var Authentication: AuthenticationEnvelope?
     var Sessions: SessionsPayload?
     var Room: RoomPayload?
+    // Rooms' SFU signaling (docs/sfu-signaling.md).
+    var SfuPublish: Hub.PublishPayload?
+    var SfuSubscribe: Hub.SubscribePayload?
+    var SfuMute: Hub.MutePayload?
+    var SfuUnpublish: Hub.MutePayload?
 
     struct Credentials: Codable, Equatable {
         var PIN: String?

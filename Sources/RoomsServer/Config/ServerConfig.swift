@@ -75,6 +75,11 @@ struct ServerConfig: Sendable {
     var dataDirectory = "./data"
     var maxBodyBytes = 1 << 20
     var buddyImageMaxBytes = 1 << 20
+    // [sfu] (Rooms' own)
+    var sfuEnabled = true
+    var sfuPort = 0
+    var sfuBind = "0.0.0.0"
+    var sfuAnnounced: [String] = []
 
     /// Secrets that the file lacked and that were generated (name → value) for the caller to persist.
     var generatedSecretNames: [String] = []
@@ -121,6 +126,7 @@ struct ConfigLoader {
                   "certificate_organization"],
         "nats": ["channelling_trigger", "channelling_trigger_subject", "url", "establishtimeout", "client_id"],
         "rooms": ["data", "maxbodybytes", "buddyimagemaxbytes"],
+        "sfu": ["enabled", "port", "bind", "announcedaddresses"],
     ]
 
     private func line(_ section: String, _ key: String) -> Int { ini.entry(section, key)?.line ?? 0 }
@@ -178,7 +184,7 @@ struct ConfigLoader {
         var c = ServerConfig()
         for (section, keys) in ini.sections where section != "default" && section != "roomtypes" {
             guard let known = Self.knownKeys[section] else {
-                if !["sfu", "sip"].contains(section) { warnings.append("\(file): unknown section [\(section)] ignored") }
+                if !["sip"].contains(section) { warnings.append("\(file): unknown section [\(section)] ignored") }
                 continue
             }
             for (key, entry) in keys where !known.contains(key) {
@@ -316,6 +322,11 @@ struct ConfigLoader {
         c.dataDirectory = string("rooms", "data") ?? c.dataDirectory
         c.maxBodyBytes = int("rooms", "maxBodyBytes", 1 << 20)
         c.buddyImageMaxBytes = int("rooms", "buddyImageMaxBytes", 1 << 20)
+        c.sfuEnabled = bool("sfu", "enabled", true)
+        c.sfuPort = int("sfu", "port", 0)
+        guard (0...65535).contains(c.sfuPort) else { throw fail("sfu", "port", "must be 0-65535") }
+        c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+        c.sfuAnnounced = list("sfu", "announcedAddresses")
         c.warnings = warnings
         return c
     }

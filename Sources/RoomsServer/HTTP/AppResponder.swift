@@ -16,6 +16,7 @@ struct AppResponder: HTTPResponder {
     let buddyImages: BuddyImageRoutes
     let accessTokens: AccessTokens?
     let metrics: HTTPMetrics
+    let whip: WHIPEndpoints
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -108,6 +109,9 @@ struct AppResponder: HTTPResponder {
         if rest.hasPrefix("api/v1/") {
             let resource = String(rest.dropFirst("api/v1/".count))
             if isEnabledResource(resource) { return (.api, await rest_(request, resource)) }
+            if resource.hasPrefix("whip/") || resource.hasPrefix("whep/") {
+                return (.api, await whip.handle(request, rest: resource, body: { try await self.rest.readBody(request) }))
+            }
             if method == .get { return (.api, Reply.error(.notFound, "not_found", "No such API resource")) }
             return (.api, Reply.empty(.methodNotAllowed))
         }

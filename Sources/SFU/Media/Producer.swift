@@ -11,6 +11,10 @@ public final class Producer {
     /// a=msid of the publisher's track, reused towards subscribers so they can group audio with video.
     public let streamID: String
     public let trackID: String
+    /// The publisher's mid for this track.
+    public let mid: String
+    /// Header extensions the publisher's packets carry: URI -> the publisher's id.
+    let headerExtensions: [String: UInt8]
     let transport: WebRtcTransport
     /// From the offer's a=ssrc, or learned from the first packet with the codec's payload type.
     var ssrc: UInt32?
@@ -21,7 +25,9 @@ public final class Producer {
     public private(set) var packetsReceived = 0
 
     init(id: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32?, streamID: String, trackID: String,
-         transport: WebRtcTransport) {
+         mid: String = "", headerExtensions: [String: UInt8] = [:], transport: WebRtcTransport) {
+        self.mid = mid
+        self.headerExtensions = headerExtensions
         self.id = id
         self.kind = kind
         self.codec = codec

@@ -39,6 +39,8 @@ struct PublishedTrack: Equatable {
     var ssrc: UInt32?
     var streamID: String
     var trackID: String
+    /// Negotiated header extensions: URI -> the publisher's id.
+    var extensionIDs: [String: UInt8] = [:]
 }
 
 /// What a subscriber's m-line needs to describe a producer.
@@ -48,6 +50,8 @@ struct ProducerDescription {
     var codec: RtpCodec
     var streamID: String
     var trackID: String
+    /// The header extensions the producer's packets carry: URI -> the publisher's id.
+    var headerExtensions: [String: UInt8] = [:]
 }
 
 /// A producer assigned to one m-line of a subscriber's offer.
@@ -57,6 +61,34 @@ struct SubscribedTrack: Equatable {
     /// The subscriber's payload type for the producer's codec.
     var payloadType: UInt8
     var ssrc: UInt32
+    /// Negotiated header extensions: URI -> the subscriber's id.
+    var extensionIDs: [String: UInt8] = [:]
+    /// RFC 4588 retransmissions, when the subscriber offered rtx for the codec: its payload type and our SSRC
+    /// (announced with a=ssrc-group:FID). NACKs are then answered on this stream.
+    var rtx: (payloadType: UInt8, ssrc: UInt32)?
+
+    static func == (a: SubscribedTrack, b: SubscribedTrack) -> Bool {
+        a.mid == b.mid && a.producerID == b.producerID && a.payloadType == b.payloadType && a.ssrc == b.ssrc
+            && a.extensionIDs == b.extensionIDs && a.rtx?.payloadType == b.rtx?.payloadType && a.rtx?.ssrc == b.rtx?.ssrc
+    }
+}
+
+/// RTP header extensions (RFC 8285) the SFU negotiates. Ids are per connection: forwarding maps them.
+public enum RtpHeaderExtensionURI {
+    /// RFC 8843 §15: the m-line a packet belongs to; Chrome needs it (or a=ssrc) to demux a BUNDLE.
+    public static let mid = "urn:ietf:params:rtp-hdrext:sdes:mid"
+    /// RFC 6464: audio level and voice activity, for active-speaker detection (and forwarded to subscribers).
+    public static let audioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+    /// Send time for receive-side bandwidth estimation (REMB); forwarded as the publisher stamped it.
+    public static let absSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+    /// What we accept on an m-line of `kind`. Not transport-wide-cc: that would oblige us to send its feedback.
+    static func supported(for kind: MediaKind) -> [String] {
+        switch kind {
+        case .audio: return [mid, audioLevel]
+        case .video: return [mid, absSendTime]
+        }
+    }
 }
 
 enum OfferAnswer {
@@ -112,15 +144,17 @@ enum OfferAnswer {
                 continue
             }
             let negotiated = rtpCodec(codec)
+            let extmaps = acceptedExtensions(of: offered, kind: kind, among: RtpHeaderExtensionURI.supported(for: kind))
             sections.append(section(for: offered, mid: mid, codec: negotiated, direction: .recvonly, local: local,
-                                    extraLines: []))
+                                    extmaps: extmaps, extraLines: []))
             let msid = offered.msid
             let ssrc = primarySSRC(of: offered)
             let msidFromSSRC = offered.ssrcAttributes.first { $0.attribute == "msid" && $0.ssrc == ssrc }?.value?
                 .split(separator: " ").map(String.init)
             tracks.append(PublishedTrack(mid: mid, kind: kind, codec: negotiated, ssrc: ssrc,
                                          streamID: msid?.streamID ?? msidFromSSRC?.first ?? "rooms",
-                                         trackID: msid?.trackID ?? msidFromSSRC?.last ?? "\(kind.rawValue)-\(mid)"))
+                                         trackID: msid?.trackID ?? msidFromSSRC?.last ?? "\(kind.rawValue)-\(mid)",
+                                         extensionIDs: extensionIDs(extmaps)))
         }
         guard !tracks.isEmpty else { throw NegotiationError.noAcceptableMedia }
         return (answer(sections), tracks)
@@ -155,7 +189,8 @@ enum OfferAnswer {
             guard let (producerIndex, codec) = match else {
                 // Nothing to send on this m-line (yet): keep it in the bundle, inactive.
                 if let codec = offeredCodecs.first {
-                    sections.append(section(for: offered, mid: mid, codec: codec, direction: .inactive, local: local, extraLines: []))
+                    sections.append(section(for: offered, mid: mid, codec: codec, direction: .inactive, local: local,
+                                            extmaps: [], extraLines: []))
                 } else {
                     sections.append(rejected(offered))
                 }
@@ -164,13 +199,26 @@ enum OfferAnswer {
             let producer = unassigned.remove(at: producerIndex)
             let ssrc = newSSRC()
             let msid = "\(producer.streamID) \(producer.trackID)"
-            let lines: [SDPLine] = [
-                .attribute(.msid(SDPMsid(streamID: producer.streamID, trackID: producer.trackID))),
-                .attribute(.ssrc(SDPSsrcAttribute(ssrc: ssrc, attribute: "cname", value: cname))),
-                .attribute(.ssrc(SDPSsrcAttribute(ssrc: ssrc, attribute: "msid", value: msid))),
-            ]
-            sections.append(section(for: offered, mid: mid, codec: codec, direction: .sendonly, local: local, extraLines: lines))
-            tracks.append(SubscribedTrack(mid: mid, producerID: producer.id, payloadType: codec.payloadType, ssrc: ssrc))
+            // Video retransmissions go as RTX when the subscriber offered it for this codec (Chrome does).
+            let rtxCodec = kind == .video
+                ? offered.codecs.first { $0.associatedPayloadType == codec.payloadType && $0.clockRate == codec.clockRate }
+                : nil
+            let rtx = rtxCodec.map { (payloadType: $0.payloadType, ssrc: newSSRC()) }
+            var lines: [SDPLine] = [.attribute(.msid(SDPMsid(streamID: producer.streamID, trackID: producer.trackID)))]
+            if let rtx { lines.append(.attribute(.ssrcGroup(SDPSsrcGroup(semantics: "FID", ssrcs: [ssrc, rtx.ssrc])))) }
+            for s in [ssrc] + (rtx.map { [$0.ssrc] } ?? []) {
+                lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "cname", value: cname))))
+                lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "msid", value: msid))))
+            }
+            // MID always (the subscriber's demux); the others only when the producer's packets carry them.
+            let wanted = RtpHeaderExtensionURI.supported(for: kind).filter {
+                $0 == RtpHeaderExtensionURI.mid || producer.headerExtensions[$0] != nil
+            }
+            let extmaps = acceptedExtensions(of: offered, kind: kind, among: wanted)
+            sections.append(section(for: offered, mid: mid, codec: codec, direction: .sendonly, local: local,
+                                    extmaps: extmaps, rtx: rtxCodec, extraLines: lines))
+            tracks.append(SubscribedTrack(mid: mid, producerID: producer.id, payloadType: codec.payloadType, ssrc: ssrc,
+                                          extensionIDs: extensionIDs(extmaps), rtx: rtx))
         }
         guard sections.contains(where: { $0.port != 0 }) else { throw NegotiationError.noAcceptableMedia }
         return (answer(sections), tracks)
@@ -187,8 +235,27 @@ enum OfferAnswer {
                         channels: codec.channels, fmtp: codec.fmtp, feedback: feedback)
     }
 
+    /// The offered extmaps whose URI is in `uris`, ids kept (the offerer chose them). Only one-byte ids (1...14):
+    /// we do not answer extmap-allow-mixed, so two-byte elements are not allowed on the wire.
+    static func acceptedExtensions(of offered: SDPMediaSection, kind: MediaKind, among uris: [String]) -> [SDPExtmap] {
+        var seen = Set<String>()
+        return offered.extmaps.compactMap { extmap in
+            guard uris.contains(extmap.uri), (1 ... 14).contains(extmap.id), !seen.contains(extmap.uri) else { return nil }
+            if let direction = extmap.direction, direction == .inactive { return nil }
+            seen.insert(extmap.uri)
+            return SDPExtmap(id: extmap.id, uri: extmap.uri)
+        }
+    }
+
+    static func extensionIDs(_ extmaps: [SDPExtmap]) -> [String: UInt8] {
+        var ids: [String: UInt8] = [:]
+        for extmap in extmaps { ids[extmap.uri] = UInt8(extmap.id) }
+        return ids
+    }
+
     static func section(for offered: SDPMediaSection, mid: String, codec: RtpCodec, direction: SDPDirection,
-                        local: LocalTransportDescription, extraLines: [SDPLine]) -> SDPMediaSection {
+                        local: LocalTransportDescription, extmaps: [SDPExtmap] = [], rtx: SDPCodec? = nil,
+                        extraLines: [SDPLine]) -> SDPMediaSection {
         let port = local.candidates.first?.port ?? 9
         let address = local.candidates.first?.address ?? "0.0.0.0"
         var lines: [SDPLine] = [
@@ -202,10 +269,15 @@ enum OfferAnswer {
             .attribute(.rtcpMux),
         ]
         if offered.has(.rtcpRsize) { lines.append(.attribute(.rtcpRsize)) }
+        lines += extmaps.map { .attribute(.extmap($0)) }
         lines.append(.attribute(.rtpmap(SDPRtpMap(payloadType: codec.payloadType, name: codec.name,
                                                    clockRate: codec.clockRate, channels: codec.channels))))
         if !codec.fmtp.isEmpty { lines.append(.attribute(.fmtp(SDPFmtp(payloadType: codec.payloadType, format: codec.fmtp)))) }
         lines += codec.feedback.map { .attribute(.rtcpFeedback($0)) }
+        if let rtx {
+            lines.append(.attribute(.rtpmap(SDPRtpMap(payloadType: rtx.payloadType, name: rtx.name, clockRate: rtx.clockRate))))
+            lines.append(.attribute(.fmtp(SDPFmtp(payloadType: rtx.payloadType, format: "apt=\(codec.payloadType)"))))
+        }
         lines += extraLines
         for (i, candidate) in local.candidates.enumerated() {
             // Host candidates only; the highest type preference, descending local preference per address.
@@ -215,7 +287,8 @@ enum OfferAnswer {
             lines.append(.attribute(.candidate(c)))
         }
         lines.append(.attribute(.endOfCandidates))
-        return SDPMediaSection(kind: offered.kind, port: port, proto: offered.proto, formats: [String(codec.payloadType)],
+        return SDPMediaSection(kind: offered.kind, port: port, proto: offered.proto,
+                               formats: [String(codec.payloadType)] + (rtx.map { [String($0.payloadType)] } ?? []),
                                lines: lines)
     }
 

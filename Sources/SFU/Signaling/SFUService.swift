@@ -10,6 +10,33 @@ public enum SFUServiceError: Error, Equatable, Sendable {
     case alreadyStarted
 }
 
+/// One answered m-line of a subscriber connection: which producer it carries, from which publisher connection.
+public struct SFUSubscribedTrack: Sendable, Equatable {
+    /// The subscriber's mid.
+    public var mid: String
+    public var producerID: String
+    /// The transport id that `publish` returned for the producer's publisher.
+    public var publisherTransportID: String
+    /// "audio" or "video".
+    public var kind: String
+}
+
+/// A producer of a room (one track a publisher sends).
+public struct SFUProducerInfo: Sendable, Equatable {
+    public var producerID: String
+    /// The transport id that `publish` returned for this producer's publisher.
+    public var publisherTransportID: String
+    /// "audio" or "video".
+    public var kind: String
+    /// The publisher's mid for this track.
+    public var mid: String
+    /// Codec name as negotiated ("VP8", "opus").
+    public var codec: String
+    /// The publisher's a=msid stream and track ids.
+    public var streamID: String
+    public var trackID: String
+}
+
 public final class SFUService: @unchecked Sendable {
     // @unchecked: mutable state is either set once in start() before any use, or confined to `controlLoop`.
     private let logger: Logger
@@ -106,7 +133,8 @@ public final class SFUService: @unchecked Sendable {
             router.add(transport)
             for track in tracks {
                 router.addProducer(Producer(id: Self.randomID(), kind: track.kind, codec: track.codec, ssrc: track.ssrc,
-                                            streamID: track.streamID, trackID: track.trackID, transport: transport))
+                                            streamID: track.streamID, trackID: track.trackID, mid: track.mid,
+                                            headerExtensions: track.extensionIDs, transport: transport))
             }
             return (transport, answer.serialize())
         }.get()
@@ -117,28 +145,60 @@ public final class SFUService: @unchecked Sendable {
     /// A client that offers recvonly transceivers (WHEP-style): each m-line gets the next producer of its kind
     /// that the room has now. Producers that arrive later need a new subscription (renegotiation is not done yet).
     public func subscribe(room: String, offer: String) async throws -> (transportID: String, answer: String) {
+        let result = try await subscribeDetailed(room: room, offer: offer)
+        return (result.transportID, result.answer)
+    }
+
+    /// `subscribe`, skipping the producers of the given publisher transports (a client's own tracks).
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws
+        -> (transportID: String, answer: String) {
+        let result = try await subscribeDetailed(room: room, offer: offer, excludingTransports: excludingTransports)
+        return (result.transportID, result.answer)
+    }
+
+    /// Like `subscribe`, and also tells which producer (and which publisher connection) each answered m-line
+    /// carries, so that signaling can tell the subscriber whose audio/video arrives on which mid.
+    /// m-lines left inactive (no producer of that kind) are not listed. Producers of the publisher transports in
+    /// `excludingTransports` are not offered (a client does not subscribe to itself).
+    public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = []) async throws
+        -> (transportID: String, answer: String, tracks: [SFUSubscribedTrack]) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
-        let (transport, answer) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String) in
+        let (transport, answer, infos) = try await router.eventLoop.submit {
+            () throws -> (WebRtcTransport, String, [SFUSubscribedTrack]) in
             let transport = try self.makeTransport(on: router, remote: remote)
-            let producers = router.producers
+            let producers = router.producers.filter { !excludingTransports.contains($0.transport.id) }
             let descriptions = producers.map {
-                ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID)
+                ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID,
+                                    headerExtensions: $0.headerExtensions)
             }
             let (answer, tracks) = try OfferAnswer.answerSubscribe(offerSDP, local: self.localDescription(of: transport),
                                                                    producers: descriptions,
                                                                    newSSRC: { UInt32.random(in: 1 ... .max) })
             router.add(transport)
+            var infos: [SFUSubscribedTrack] = []
             for track in tracks {
                 guard let producer = producers.first(where: { $0.id == track.producerID }) else { continue }
-                router.addConsumer(Consumer(id: Self.randomID(), producer: producer, transport: transport,
-                                            payloadType: track.payloadType, ssrc: track.ssrc))
+                router.addConsumer(Consumer(id: Self.randomID(), producer: producer, transport: transport, track: track))
+                infos.append(SFUSubscribedTrack(mid: track.mid, producerID: producer.id,
+                                                publisherTransportID: producer.transport.id, kind: producer.kind.rawValue))
             }
-            return (transport, answer.serialize())
+            return (transport, answer.serialize(), infos)
         }.get()
         try await register(transport)
-        return (transport.id, answer)
+        return (transport.id, answer, infos)
+    }
+
+    /// The room's producers, oldest first, with the publisher connection each came from.
+    public func producers(room: String) async throws -> [SFUProducerInfo] {
+        let router = try await router(for: room)
+        return try await router.eventLoop.submit {
+            router.producers.map {
+                SFUProducerInfo(producerID: $0.id, publisherTransportID: $0.transport.id, kind: $0.kind.rawValue,
+                                mid: $0.mid, codec: $0.codec.name, streamID: $0.streamID, trackID: $0.trackID)
+            }
+        }.get()
     }
 
     /// Ends a peer connection (the client hung up, or its session ended).

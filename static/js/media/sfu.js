@@ -63,7 +63,7 @@ export class SfuSession extends Emitter {
     }
     const generation = (this.generation = (this.generation ?? 0) + 1);
     try {
-      this.subscriber = new Subscriber(this.ch, config, { timeout: this.timeout });
+      this.subscriber = new Subscriber(this.ch, config, { timeout: this.timeout, selfId: selfDoc?.Id ?? "" });
       this.#wireSubscriber(this.subscriber);
       await this.subscriber.start();
       if (generation !== this.generation) return;
@@ -108,6 +108,7 @@ export class SfuSession extends Emitter {
         if (this.subscriber) this.subscriber.handleOffer(msg.data);
         break;
       case "SfuTracks":
+        // Unsolicited (no Iid): the room's tracks changed; replies to SfuSubscribe reach the request instead.
         this.subscriber?.updateTracks(msg.data.Tracks);
         break;
       case "SfuSpeaker":

@@ -1,70 +1,101 @@
-// Subscriber peer connection (docs/sfu-signaling.md): the SFU offers one sendonly transceiver per forwarded track
-// and re-offers on the same connection when tracks come and go; we answer. `Tracks` in each offer maps mids to
-// publishers, which is how a remote track finds its tile.
+// Subscriber peer connection (docs/sfu-signaling.md): we offer one recvonly transceiver per track the room
+// publishes, the SFU answers and tells us which mid carries which track. When the room's tracks change (SfuTracks)
+// a fresh connection is negotiated and the old one closed once the new one is up, since the SFU does not
+// renegotiate an existing subscription yet.
 
 import { Emitter } from "../util/emitter.js";
 import { waitForGathering } from "./publisher.js";
 
 export class Subscriber extends Emitter {
-  constructor(channeling, rtcConfig, { timeout = 8000 } = {}) {
+  constructor(channeling, rtcConfig, { timeout = 8000, selfId = "" } = {}) {
     super();
     this.ch = channeling;
     this.timeout = timeout;
-    this.pc = new RTCPeerConnection(rtcConfig);
+    this.rtcConfig = rtcConfig;
+    this.selfId = selfId;
+    this.pc = null;
     this.byMid = new Map(); // mid → {Track, Mid, Session, Kind, Source, Muted}
     this.queue = Promise.resolve();
-    this.pc.addEventListener("connectionstatechange", () => this.emit("state", this.pc.connectionState));
+    this.closed = false;
   }
 
-  /** Ask for the subscriber offer. Rejects with {code} (e.g. sfu_unavailable, timeout). */
+  /** Ask for the room's track list and subscribe to it. Rejects with {code} (e.g. sfu_unavailable, timeout). */
   async start() {
     const reply = await this.ch.request("SfuSubscribe", {}, { timeout: this.timeout });
     if (reply.Type === "Error") throw { code: reply.Code, message: reply.Message };
-    if (reply.Type !== "SfuOffer") throw { code: "bad_reply", message: `unexpected ${reply.Type}` };
-    await this.handleOffer(reply);
+    if (reply.Type !== "SfuTracks") throw { code: "bad_reply", message: `unexpected ${reply.Type}` };
+    await this.#enqueue(() => this.#sync(reply.Tracks ?? []));
   }
 
-  handleOffer(doc) {
-    const run = () => this.#answer(doc);
-    const p = this.queue.then(run, run);
+  /** SfuTracks broadcast: the room's tracks changed (published, muted, gone). */
+  updateTracks(list) {
+    return this.#enqueue(() => this.#sync(list ?? []));
+  }
+
+  /** Kept for the older server-offer flow; the SFU now answers our offers instead. */
+  handleOffer() { return Promise.resolve(); }
+
+  #enqueue(fn) {
+    const p = this.queue.then(fn, fn);
     this.queue = p.catch((err) => this.emit("error", err));
     return p;
   }
 
-  async #answer(doc) {
-    if (!doc?.Offer?.sdp) return;
+  async #sync(list) {
+    if (this.closed) return;
+    const wanted = list.filter((t) => t && t.Session !== this.selfId);
+    const current = new Set([...this.byMid.values()].map((t) => t.Track));
+    const same = wanted.length === current.size && wanted.every((t) => current.has(t.Track));
+    if (same) {
+      for (const t of wanted) {
+        for (const [mid, old] of this.byMid) {
+          if (old.Track === t.Track && old.Muted !== t.Muted) {
+            const info = { ...old, Muted: t.Muted };
+            this.byMid.set(mid, info);
+            this.emit("muted", info);
+          }
+        }
+      }
+      return;
+    }
+    const oldPc = this.pc;
+    const oldTracks = [...this.byMid.values()];
+    if (!wanted.length) {
+      this.pc = null;
+      this.byMid = new Map();
+      for (const info of oldTracks) this.emit("removed", info);
+      oldPc?.close();
+      return;
+    }
+    const pc = new RTCPeerConnection(this.rtcConfig);
+    pc.addEventListener("connectionstatechange", () => this.emit("state", pc.connectionState));
+    for (const t of wanted) pc.addTransceiver(t.Kind === "audio" ? "audio" : "video", { direction: "recvonly" });
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitForGathering(pc, 500);
+    const reply = await this.ch.request("SfuSubscribe", { Offer: { type: "offer", sdp: pc.localDescription.sdp } },
+      { timeout: this.timeout });
+    if (reply.Type === "Error") { pc.close(); throw { code: reply.Code, message: reply.Message }; }
+    if (reply.Type !== "SfuAnswer" || !reply.Answer?.sdp) { pc.close(); throw { code: "bad_reply", message: `unexpected ${reply.Type}` }; }
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.Answer.sdp });
+    if (this.closed) { pc.close(); return; }
     const next = new Map();
-    for (const t of doc.Tracks ?? []) if (t && t.Mid !== undefined) next.set(String(t.Mid), t);
-    await this.pc.setRemoteDescription({ type: "offer", sdp: doc.Offer.sdp });
-    const answer = await this.pc.createAnswer();
-    await this.pc.setLocalDescription(answer);
-    await waitForGathering(this.pc, 500);
-    this.ch.send("SfuAnswer", { Answer: { type: "answer", sdp: this.pc.localDescription.sdp }, Version: doc.Version });
-
-    // Tracks that vanished from the offer, or whose mid now carries another publisher's track.
-    for (const [mid, old] of this.byMid) {
-      const now = next.get(mid);
-      if (!now || now.Track !== old.Track) this.emit("removed", old);
-    }
-    for (const tr of this.pc.getTransceivers()) {
-      const info = tr.mid !== null ? next.get(String(tr.mid)) : null;
-      if (!info) continue;
-      const old = this.byMid.get(String(tr.mid));
-      if (!old || old.Track !== info.Track) this.emit("track", info, tr.receiver.track);
-      else if (old.Muted !== info.Muted) this.emit("muted", info);
-    }
+    for (const t of reply.Tracks ?? []) if (t && t.Mid !== undefined && t.Mid !== null) next.set(String(t.Mid), t);
+    this.pc = pc;
     this.byMid = next;
-  }
-
-  /** SfuTracks: mute flags changed without renegotiation. */
-  updateTracks(list) {
-    for (const t of list ?? []) {
-      const old = this.byMid.get(String(t.Mid));
-      if (!old) continue;
-      if (old.Muted !== t.Muted) {
-        const info = { ...old, ...t };
-        this.byMid.set(String(t.Mid), info);
-        this.emit("muted", info);
+    for (const info of oldTracks) this.emit("removed", info);
+    for (const tr of pc.getTransceivers()) {
+      const info = tr.mid !== null ? next.get(String(tr.mid)) : null;
+      if (info) this.emit("track", info, tr.receiver.track);
+    }
+    // The old connection keeps playing until the new one is connected (or 3 s have passed).
+    if (oldPc) {
+      const closeOld = () => { try { oldPc.close(); } catch { /* closed */ } };
+      if (pc.connectionState === "connected") closeOld();
+      else {
+        const timer = setTimeout(closeOld, 3000);
+        pc.addEventListener("connectionstatechange", () => {
+          if (pc.connectionState === "connected") { clearTimeout(timer); closeOld(); }
+        });
       }
     }
   }
@@ -79,10 +110,11 @@ export class Subscriber extends Emitter {
   }
 
   getStats() {
-    return this.pc.getStats();
+    return this.pc ? this.pc.getStats() : Promise.resolve(new Map());
   }
 
   close() {
-    try { this.pc.close(); } catch { /* already closed */ }
+    this.closed = true;
+    try { this.pc?.close(); } catch { /* already closed */ }
   }
 }

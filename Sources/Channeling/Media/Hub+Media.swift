@@ -1,0 +1,172 @@
+import Foundation
+
+/// The SFU signaling messages of docs/sfu-signaling.md. The SFU itself is behind `RoomMedia`; this layer keeps
+/// who published which track in which room and tells room members when that changes.
+extension Hub {
+    struct SdpDocument: Codable { var type: String?; var sdp: String? }
+    struct PublishPayload: Decodable {
+        struct Track: Decodable { var Mid: String?; var Kind: String?; var Source: String? }
+        var Offer: SdpDocument?
+        var Tracks: [Track]?
+    }
+    struct SubscribePayload: Decodable { var Offer: SdpDocument? }
+    struct MutePayload: Decodable { var Mid: String?; var Muted: Bool? }
+    struct AnswerDocument: Encodable {
+        var `Type` = "SfuAnswer"
+        var Answer: SdpDocument
+        var Tracks: [TrackInfo]
+    }
+    struct TracksDocument: Encodable {
+        var `Type` = "SfuTracks"
+        var Tracks: [TrackInfo]
+    }
+
+    func sfuMessage(_ session: Session, _ message: Incoming, iid: String?) async {
+        guard let roomId = session.roomId, let room = room(roomId) else {
+            return sendError(session, "not_in_room", "SFU messages need a current room", iid: iid)
+        }
+        guard let media else { return sendError(session, "sfu_unavailable", "the SFU is disabled", iid: iid) }
+        switch message.Type {
+        case "SfuPublish":
+            guard let p = message.SfuPublish, let sdp = p.Offer?.sdp else { return sendError(session, "bad_request", "SfuPublish needs an Offer", iid: iid) }
+            if let old = publication(of: session.id, in: roomId) { await media.close(room: roomId, transportID: old.transportID) }
+            do {
+                let result = try await media.publish(room: roomId, offer: sdp)
+                var tracks: [String: TrackInfo] = [:]
+                for section in result.sections {
+                    let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? (section.kind == "audio" ? "microphone" : "camera")
+                    tracks[section.mid] = TrackInfo(Track: section.trackID, Mid: nil, Session: session.id, Kind: section.kind, Source: source, Muted: false)
+                }
+                setPublication(MediaState.Publication(transportID: result.transportID, tracks: tracks), of: session.id, in: roomId)
+                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: Array(tracks.values)), iid: iid)
+                await announceTracks(in: room)
+            } catch {
+                sendError(session, "sdp_rejected", "\(error)", iid: iid)
+            }
+        case "SfuSubscribe":
+            guard let sdp = message.SfuSubscribe?.Offer?.sdp else {
+                // Without an offer: the current track list, so the client can offer one transceiver per track.
+                return send(session, TracksDocument(Tracks: tracks(in: roomId, except: session.id)), iid: iid)
+            }
+            let own: Set<String> = publication(of: session.id, in: roomId).map { [$0.transportID] } ?? []
+            do {
+                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own)
+                let byTrack = Dictionary(tracks(in: roomId, except: session.id).map { ($0.Track, $0) }, uniquingKeysWith: { a, _ in a })
+                let mapped: [TrackInfo] = result.sections.compactMap { s in
+                    guard var t = byTrack[s.trackID] else { return nil }
+                    t.Mid = s.mid
+                    return t
+                }
+                let previous = swapSubscriber(of: session.id, to: (roomId, result.transportID))
+                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: mapped), iid: iid)
+                if let previous {
+                    // The client switches to its new connection once media arrives there; close the old one after.
+                    Task {
+                        try? await Task.sleep(nanoseconds: 3_000_000_000)
+                        await media.close(room: previous.room, transportID: previous.transportID)
+                    }
+                }
+            } catch {
+                sendError(session, "sdp_rejected", "\(error)", iid: iid)
+            }
+        case "SfuMute", "SfuUnpublish":
+            guard let p = message.type == "SfuMute" ? message.SfuMute : message.SfuUnpublish, let mid = p.Mid else {
+                return sendError(session, "bad_request", "missing Mid", iid: iid)
+            }
+            updatePublication(of: session.id, in: roomId) { pub in
+                if message.Type == "SfuMute" { pub.tracks[mid]?.Muted = p.Muted ?? false } else { pub.tracks[mid] = nil }
+            }
+            await announceTracks(in: room)
+        default:  // SfuLayer: one layer per track until simulcast lands; accepted without effect.
+            return
+        }
+    }
+
+    /// Tells every member of the room the current track list (after a publish, mute, unpublish or departure).
+    func announceTracks(in room: Room) async {
+        let frame = Wire.frame(TracksDocument(Tracks: tracks(in: room.id, except: nil)))
+        await room.broadcast(frame, except: nil)
+    }
+
+    /// Ends a session's media in a room (it left or disconnected).
+    func endMedia(of session: Session, roomId: String) async {
+        let (pub, sub) = locked { () -> (MediaState.Publication?, (room: String, transportID: String)?) in
+            let p = publications[roomId]?.removeValue(forKey: session.id)
+            let s = subscriberTransports.removeValue(forKey: session.id)
+            return (p, s)
+        }
+        guard let media else { return }
+        if let pub { await media.close(room: roomId, transportID: pub.transportID) }
+        if let sub { await media.close(room: sub.room, transportID: sub.transportID) }
+        if pub != nil, let room = room(roomId) { await announceTracks(in: room) }
+    }
+
+    // MARK: registry (under the hub lock)
+
+    func publication(of id: String, in roomId: String) -> MediaState.Publication? { locked { publications[roomId]?[id] } }
+
+    func setPublication(_ p: MediaState.Publication, of id: String, in roomId: String) {
+        locked { publications[roomId, default: [:]][id] = p }
+    }
+
+    func updatePublication(of id: String, in roomId: String, _ change: (inout MediaState.Publication) -> Void) {
+        locked {
+            guard var p = publications[roomId]?[id] else { return }
+            change(&p)
+            publications[roomId]?[id] = p
+        }
+    }
+
+    func swapSubscriber(of id: String, to new: (room: String, transportID: String)) -> (room: String, transportID: String)? {
+        locked {
+            let old = subscriberTransports[id]
+            subscriberTransports[id] = new
+            return old
+        }
+    }
+
+    func tracks(in roomId: String, except: String?) -> [TrackInfo] {
+        locked {
+            (publications[roomId] ?? [:]).filter { $0.key != except }.flatMap { $0.value.tracks.values }
+                .sorted { ($0.Session, $0.Track) < ($1.Session, $1.Track) }
+        }
+    }
+}
+
+extension Incoming {
+    var type: String { self.Type }
+}
+
+// MARK: - WHIP / WHEP (HTTP publishers and viewers; rest of the room sees them like any participant's tracks)
+
+extension Hub {
+    public enum ExternalMediaError: Error { case unavailable }
+
+    /// A WHIP publisher: its tracks join the room's track list under the pseudo session `whip:<transport id>`.
+    public func publishExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
+        guard let media else { throw ExternalMediaError.unavailable }
+        let result = try await media.publish(room: roomId, offer: offer)
+        let owner = "whip:" + result.transportID
+        var tracks: [String: TrackInfo] = [:]
+        for s in result.sections {
+            tracks[s.mid] = TrackInfo(Track: s.trackID, Mid: nil, Session: owner, Kind: s.kind,
+                                      Source: s.kind == "audio" ? "microphone" : "camera", Muted: false)
+        }
+        setPublication(MediaState.Publication(transportID: result.transportID, tracks: tracks), of: owner, in: roomId)
+        if let room = room(roomId) { await announceTracks(in: room) }
+        return result
+    }
+
+    /// A WHEP viewer: every track the room has now.
+    public func subscribeExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
+        guard let media else { throw ExternalMediaError.unavailable }
+        return try await media.subscribe(room: roomId, offer: offer, excludingTransports: [])
+    }
+
+    /// `DELETE` of a WHIP or WHEP resource.
+    public func endExternal(roomId: String, transportID: String) async {
+        let removed = locked { publications[roomId]?.removeValue(forKey: "whip:" + transportID) }
+        await media?.close(room: roomId, transportID: transportID)
+        if removed != nil, let room = room(roomId) { await announceTracks(in: room) }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// What the channeling layer needs from the SFU (implemented in RoomsServer over `SFUService`), so that Channeling
+/// stays free of media code. Offers and answers are SDP strings; `tracks` lists the negotiated media sections.
+public protocol RoomMedia: Sendable {
+    func publish(room: String, offer: String) async throws -> MediaNegotiation
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation
+    func close(room: String, transportID: String) async
+}
+
+public struct MediaNegotiation: Sendable {
+    public struct Section: Sendable {
+        public var mid: String
+        public var kind: String
+        /// The track id of the publisher's `a=msid` (the same on the publisher's and every subscriber's side).
+        public var trackID: String
+        public init(mid: String, kind: String, trackID: String) {
+            self.mid = mid
+            self.kind = kind
+            self.trackID = trackID
+        }
+    }
+
+    public var transportID: String
+    public var answer: String
+    public var sections: [Section]
+
+    public init(transportID: String, answer: String, sections: [Section]) {
+        self.transportID = transportID
+        self.answer = answer
+        self.sections = sections
+    }
+}
+
+/// A published track as clients see it (docs/sfu-signaling.md).
+struct TrackInfo: Codable, Equatable {
+    var Track: String
+    var Mid: String?
+    var Session: String
+    var Kind: String
+    var Source: String
+    var Muted: Bool
+}
+
+/// One session's media in a room: its publisher connection and tracks, its subscriber connection.
+final class MediaState: @unchecked Sendable {
+    struct Publication {
+        var transportID: String
+        /// By publisher mid.
+        var tracks: [String: TrackInfo]
+    }
+    var publication: Publication?
+    var subscriberTransport: String?
+}

@@ -1,0 +1,60 @@
+import Channeling
+import Logging
+import SFU
+import ServiceLifecycle
+
+/// Channeling's `RoomMedia` over the SFU, and the SFU's place in the service group (start, then shut down with
+/// the server). Which track a media section carries is read from the SDP (`a=mid` and `a=msid`).
+final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
+    let sfu: SFUService
+    let port: Int
+    let host: String
+    let announced: [String]
+    let logger: Logger
+
+    init(port: Int, host: String, announced: [String], logger: Logger) throws {
+        self.sfu = try SFUService(logger: logger)
+        self.port = port
+        self.host = host
+        self.announced = announced
+        self.logger = logger
+    }
+
+    /// Binds the media port before the HTTP listeners accept anyone.
+    func start() async throws {
+        try await sfu.start(port: port, host: host, announcedAddresses: announced)
+        logger.notice("SFU listening", metadata: ["udp": "\(host):\(sfu.port ?? port)", "announced": "\(announced)"])
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await sfu.shutdown()
+    }
+
+    func publish(room: String, offer: String) async throws -> MediaNegotiation {
+        let (id, answer) = try await sfu.publish(room: room, offer: offer)
+        return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: true))
+    }
+
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation {
+        let (id, answer) = try await sfu.subscribe(room: room, offer: offer, excludingTransports: excludingTransports)
+        return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: false))
+    }
+
+    func close(room: String, transportID: String) async {
+        try? await sfu.closeTransport(room: room, transportID: transportID)
+    }
+
+    /// Active media sections with their track ids: a publisher's come from its offer, a subscriber's from our answer.
+    static func sections(_ offer: String, answer: String, fromOffer: Bool) throws -> [MediaNegotiation.Section] {
+        let answerSDP = try SessionDescription.parse(answer)
+        let offerSDP = fromOffer ? try SessionDescription.parse(offer) : answerSDP
+        return answerSDP.media.compactMap { m in
+            guard m.port != 0, let mid = m.mid, m.direction != .inactive, m.kind == "audio" || m.kind == "video" else { return nil }
+            let source = offerSDP.media.first { $0.mid == mid }
+            guard let trackID = source?.msid?.trackID ?? source?.ssrcAttributes.first(where: { $0.attribute == "msid" })?
+                .value?.split(separator: " ").last.map(String.init) else { return nil }
+            return .init(mid: mid, kind: m.kind, trackID: trackID)
+        }
+    }
+}
