@@ -98,6 +98,8 @@ window.summary = async function (name) {
         packetsLost: s.packetsLost, framesDecoded: s.framesDecoded, frameWidth: s.frameWidth,
         frameHeight: s.frameHeight, nackCount: s.nackCount, pliCount: s.pliCount, ssrc: s.ssrc,
         mid: s.mid, totalAudioEnergy: s.totalAudioEnergy, audioLevel: s.audioLevel,
+        retransmittedPacketsReceived: s.retransmittedPacketsReceived, framesDropped: s.framesDropped,
+        keyFramesDecoded: s.keyFramesDecoded,
         codecId: s.codecId };
     } else if (s.type === "outbound-rtp") {
       out.outbound[s.kind] = { bytesSent: s.bytesSent, packetsSent: s.packetsSent, framesEncoded: s.framesEncoded,
@@ -187,7 +189,7 @@ async def aiortc_subscriber(signaling, name, seconds):
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    counts = {"video": 0, "audio": 0, "size": None}
+    counts = {"video": 0, "audio": 0, "size": None, "peak": 0}
     tasks = []
 
     async def consume(track):
@@ -196,6 +198,9 @@ async def aiortc_subscriber(signaling, name, seconds):
             counts[track.kind] += 1
             if track.kind == "video":
                 counts["size"] = [frame.width, frame.height]
+            else:
+                samples = frame.to_ndarray()
+                counts["peak"] = max(counts["peak"], int(abs(samples.astype("int32")).max()) if samples.size else 0)
 
     @pc.on("track")
     def on_track(track):
@@ -215,7 +220,7 @@ async def aiortc_subscriber(signaling, name, seconds):
             await asyncio.sleep(0.05)
         await asyncio.sleep(seconds)
         return {"name": name, "state": pc.connectionState, "videoFrames": counts["video"],
-                "audioFrames": counts["audio"], "size": counts["size"]}
+                "audioFrames": counts["audio"], "size": counts["size"], "audioPeak": counts["peak"]}
     finally:
         for task in tasks:
             task.cancel()

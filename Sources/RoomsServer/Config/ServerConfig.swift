@@ -78,7 +78,7 @@ struct ServerConfig: Sendable {
     // [sfu] (Rooms' own)
     var sfuEnabled = true
     var sfuPort = 0
-    var sfuBind = "0.0.0.0"
+    var sfuBind = "0.0.0.0"  // default: the host of the first [http] listen address
     var sfuAnnounced: [String] = []
 
     /// Secrets that the file lacked and that were generated (name → value) for the caller to persist.
@@ -325,7 +325,9 @@ struct ConfigLoader {
         c.sfuEnabled = bool("sfu", "enabled", true)
         c.sfuPort = int("sfu", "port", 0)
         guard (0...65535).contains(c.sfuPort) else { throw fail("sfu", "port", "must be 0-65535") }
-        c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+        // By default media binds where HTTP listens: a server on 127.0.0.1 keeps its media on loopback too.
+        let httpHost = c.httpListen.first.flatMap(parseListen)?.host ?? "0.0.0.0"
+        c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? httpHost
         c.sfuAnnounced = list("sfu", "announcedAddresses")
         c.warnings = warnings
         return c

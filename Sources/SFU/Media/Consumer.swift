@@ -153,10 +153,17 @@ public final class Consumer {
         }
     }
 
-    /// Copies `packet` into `out` with a new one-byte-form (RFC 8285 §4.2) extension block: our MID, then the
-    /// publisher's elements that the subscriber negotiated, under the subscriber's ids. Returns the length.
     private func writeRekeyed(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
-        guard let header = try? RTPHeaderView(packet) else { return 0 }
+        Self.rekey(packet, into: out, midID: midID, midValue: midValue, extensionMap: extensionMap)
+    }
+
+    /// Copies `packet` into `out` with a new one-byte-form (RFC 8285 §4.2) extension block: the MID element
+    /// (`midID` 0: none), then the packet's one-byte elements whose id maps to a non-zero id in `extensionMap`
+    /// (16 entries), under that id. Two-byte-form elements are dropped. Returns the length (0: did not fit).
+    /// Needs at most `packet.count + 24` bytes.
+    static func rekey(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, midID: UInt8,
+                      midValue: [UInt8], extensionMap: [UInt8]) -> Int {
+        guard let header = try? RTPHeaderView(packet), extensionMap.count >= 16 else { return 0 }
         let fixed = RTP.fixedHeaderLength + 4 * header.csrcCount
         UnsafeMutableRawBufferPointer(rebasing: out[0 ..< fixed]).copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0 ..< fixed]))
         var at = fixed + 4 // elements start after the 0xBEDE header

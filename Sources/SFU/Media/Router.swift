@@ -171,12 +171,31 @@ extension Router: WebRtcTransportDelegate {
               let header = try? RTPHeaderView(UnsafeRawBufferPointer(packet)) else { return }
         if let producer = context.producersBySSRC[header.ssrc] {
             producer.receive(packet, header: header)
+        } else if let producer = producerByMid(in: context, packet: packet, header: header) {
+            // No a=ssrc in the offer (Firefox, or Chrome with SSRCs unsignaled): the MID extension names the m-line.
+            producer.ssrc = header.ssrc
+            context.producersBySSRC[header.ssrc] = producer
+            producer.receive(packet, header: header)
         } else if let producer = context.producersByPayloadType[header.payloadType], producer.ssrc == nil {
             // The offer named no SSRC for this track (possible with some clients): learn it from the first packet.
             producer.ssrc = header.ssrc
             context.producersBySSRC[header.ssrc] = producer
             producer.receive(packet, header: header)
         }
+    }
+
+    /// The producer without a known SSRC whose publisher mid this packet carries, for the producer's own payload
+    /// type only (not RTX/FEC that might share the mid).
+    private func producerByMid(in context: TransportContext, packet: UnsafeMutableRawBufferPointer,
+                               header: RTPHeaderView) -> Producer? {
+        guard header.extensionRange != nil else { return nil }
+        let bytes = UnsafeRawBufferPointer(packet)
+        for producer in context.producers where producer.ssrc == nil && producer.codec.payloadType == header.payloadType {
+            guard let id = producer.headerExtensions[RtpHeaderExtensionURI.mid],
+                  let range = header.extensionElement(id: id, in: bytes) else { continue }
+            if bytes[range].elementsEqual(producer.mid.utf8) { return producer }
+        }
+        return nil
     }
 
     func transport(_ transport: WebRtcTransport, didReceiveRtcp packets: [RTCPPacket]) {

@@ -19,6 +19,9 @@ final class ChromiumEndToEndTests: XCTestCase {
         try await service.start(port: 0, host: "127.0.0.1")
         defer { Task { await service.shutdown() } }
         let room = "chromium-e2e"
+        // Lose every 50th video packet on the way to subscribers: Chromium NACKs, and gets RTX retransmissions.
+        let router = try await service.router(for: room)
+        try await router.eventLoop.submit { router.simulatedForwardingLossInterval = 50 }.get()
 
         let run = try await runPeers(service: service, room: room, arguments: ["--aiortc", "--measure", "6"])
         let result = run.result
@@ -63,6 +66,8 @@ final class ChromiumEndToEndTests: XCTestCase {
             XCTAssertEqual(v1["frameHeight"] as? Int, publishedHeight, "\(name): \(v1)")
             XCTAssertEqual(second["videoElement"] as? [Int], [publishedWidth, publishedHeight], name)
             XCTAssertEqual((v1["codec"] as? String)?.lowercased(), "video/vp8", name)
+            XCTAssertGreaterThan(v1["nackCount"] as? Int ?? 0, 0, "\(name): no NACKs despite forwarding loss: \(v1)")
+            XCTAssertGreaterThan(v1["retransmittedPacketsReceived"] as? Int ?? 0, 0, "\(name): no RTX received: \(v1)")
             let bytesBefore = a0["bytesReceived"] as? Int ?? 0, bytesAfter = a1["bytesReceived"] as? Int ?? 0
             // Opus from the fake microphone: tens of kbit/s; demand at least 1 kB/s of growth.
             XCTAssertGreaterThan(bytesAfter - bytesBefore, Int(elapsed * 1000),
@@ -70,12 +75,17 @@ final class ChromiumEndToEndTests: XCTestCase {
             XCTAssertEqual((a1["codec"] as? String)?.lowercased(), "audio/opus", name)
         }
 
+        XCTAssertGreaterThan(feedback.nacksReceived, 0)
+        XCTAssertGreaterThan(feedback.packetsRetransmitted, 0)
+
         // Chromium -> SFU -> aiortc.
         let aiortc = result["aiortc"] as? [String: Any] ?? [:]
         XCTAssertEqual(aiortc["state"] as? String, "connected", "aiortc: \(aiortc)")
         XCTAssertGreaterThanOrEqual(aiortc["videoFrames"] as? Int ?? 0, 30, "aiortc: \(aiortc)")
         XCTAssertGreaterThanOrEqual(aiortc["audioFrames"] as? Int ?? 0, 100, "aiortc: \(aiortc)")
         XCTAssertEqual(aiortc["size"] as? [Int], [publishedWidth, publishedHeight], "aiortc: \(aiortc)")
+        // Chromium's fake microphone beeps: the decoded Opus is not silence.
+        XCTAssertGreaterThan(aiortc["audioPeak"] as? Int ?? 0, 1000, "aiortc: \(aiortc)")
 
         // The new signaling API: every subscriber mid maps to a producer of the publisher's transport.
         XCTAssertEqual(run.publisherTransportIDs.count, 1)

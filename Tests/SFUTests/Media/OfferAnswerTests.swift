@@ -93,9 +93,14 @@ final class OfferAnswerTests: XCTestCase {
         var next: UInt32 = 1000
         let (answer, tracks) = try OfferAnswer.answerSubscribe(offer, local: local, producers: producers,
                                                                newSSRC: { next += 1; return next })
-        XCTAssertEqual(tracks, [SubscribedTrack(mid: "0", producerID: "a", payloadType: 96, ssrc: 1001),
-                                SubscribedTrack(mid: "1", producerID: "v", payloadType: 97, ssrc: 1002)])
+        XCTAssertEqual(tracks, [SubscribedTrack(mid: "0", producerID: "a", payloadType: 96, ssrc: 1001,
+                                                extensionIDs: [RtpHeaderExtensionURI.mid: 1]),
+                                SubscribedTrack(mid: "1", producerID: "v", payloadType: 97, ssrc: 1002,
+                                                rtx: (payloadType: 98, ssrc: 1003))])
         let text = answer.serialize()
+        XCTAssertTrue(text.contains("a=ssrc-group:FID 1002 1003\r\n"))
+        XCTAssertTrue(text.contains("m=video 40000 UDP/TLS/RTP/SAVPF 97 98\r\n"))
+        XCTAssertTrue(text.contains("a=fmtp:98 apt=97\r\n"))
         XCTAssertTrue(text.contains("a=sendonly\r\n"))
         XCTAssertTrue(text.contains("a=ssrc:1002 cname:rooms-sfu\r\n"))
         XCTAssertTrue(text.contains("a=msid:s tv\r\n"))
