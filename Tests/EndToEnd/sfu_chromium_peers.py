@@ -20,8 +20,11 @@ import time
 import traceback
 
 
+STARTED = time.time()
+
+
 def log(*args):
-    print(*args, file=sys.stderr, flush=True)
+    print(f"[{time.time() - STARTED:6.2f}]", *args, file=sys.stderr, flush=True)
 
 
 PAGE = r"""<!doctype html>
@@ -270,6 +273,7 @@ def main():
             wait_connected(subscriber, name)
             log(name, "connected")
 
+        log("measuring")
         # Wait for the first decoded frames, then measure growth over args.measure seconds.
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -287,6 +291,7 @@ def main():
             time.sleep(remaining)
         second = {n: call(subscriber, "summary", n) for n in names}
         elapsed = time.time() - t0
+        log("measured")
         pub = call(publisher, "summary", "pub")
         if args.screenshot:
             subscriber.save_screenshot(args.screenshot)

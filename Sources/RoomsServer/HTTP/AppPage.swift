@@ -103,60 +103,40 @@ struct AppPage: Sendable {
         return Reply.compressed(Response(status: .ok, headers: pageHeaders, body: .init(byteBuffer: .init(bytes: body))), for: request, body: body)
     }
 
+    /// Spreed's own built client (when the web root holds it, rest-api §3 `mainPage`), else Rooms' client module.
     private func mainHTML(_ request: Request) -> String {
-        spreedClient ? spreedHTML(request) : roomsHTML(request)
-    }
-
-    /// The markup the original client expects from template `mainPage` (rest-api §3).
-    private func spreedHTML(_ request: Request) -> String {
         let s = config.staticPrefix
-        let csp = config.cspEnabled
+        let plugin = htmlEscape(config.plugin)
+        let styles = spreedClient ? ["bootstrap.min.css", "font-awesome.min.css", "main.min.css"] : ["main.css"]
+        let body = spreedClient
+            ? """
+              <div id="loader"><div class="loader-message"></div></div>
+              <ui></ui>
+              <script data-main="\(s)/js/main" data-plugin="\(plugin)" src="\(s)/js/libs/require/require.js"></script>
+              """
+            : """
+              <div id="loader"></div>
+              <ui></ui>
+              <main id="app"><noscript>Rooms needs JavaScript.</noscript></main>
+              <script type="module" src="\(s)/js/main.js" data-plugin="\(plugin)"></script>
+              """
+        let links = ((config.cspEnabled ? ["csp.min.css"] : []) + styles)
+            .map { "<link rel=\"stylesheet\" type=\"text/css\" href=\"\(s)/css/\($0)\">" }.joined(separator: "\n")
         return """
         <!DOCTYPE html>
-        <html class="no-js wf-loading"\(csp ? " ng-csp" : "")>
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1, maximum-scale=1">
-        <meta name="referrer" content="no-referrer">
-        <title>\(htmlEscape(config.title))</title>
-        <base href="\(htmlEscape(config.basePath))">
-        \(csp ? "<link rel=\"stylesheet\" type=\"text/css\" href=\"\(s)/css/csp.min.css\">\n" : "")<link rel="stylesheet" type="text/css" href="\(s)/css/bootstrap.min.css">
-        <link rel="stylesheet" type="text/css" href="\(s)/css/font-awesome.min.css">
-        <link rel="stylesheet" type="text/css" href="\(s)/css/main.min.css">
-        <script id="globalcontext" type="application/json">\(globalContext(request))</script>
-        </head>
-        <body spreed-webrtc>
-        <div id="background"></div>
-        <div id="loader"><div class="loader-message"></div></div>
-        <ui></ui>
-        <script data-main="\(s)/js/main" data-plugin="\(htmlEscape(config.plugin))" src="\(s)/js/libs/require/require.js"></script>
-        </body>
-        </html>
-        """
-    }
-
-    /// Rooms' own client (static/js/main.js, an ES module).
-    private func roomsHTML(_ request: Request) -> String {
-        let s = config.staticPrefix
-        let csp = config.cspEnabled
-        return """
-        <!DOCTYPE html>
-        <html class="no-js wf-loading"\(csp ? " ng-csp" : "")>
+        <html class="no-js wf-loading"\(config.cspEnabled ? " ng-csp" : "")>
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
         <title>\(htmlEscape(config.title))</title>
         <base href="\(htmlEscape(config.basePath))">
-        \(csp ? "<link rel=\"stylesheet\" href=\"\(s)/css/csp.min.css\">\n" : "")<link rel="stylesheet" href="\(s)/css/main.css">
+        \(links)
         <script id="globalcontext" type="application/json">\(globalContext(request))</script>
         </head>
         <body spreed-webrtc>
         <div id="background"></div>
-        <div id="loader"></div>
-        <ui></ui>
-        <main id="app"><noscript>Rooms needs JavaScript.</noscript></main>
-        <script type="module" src="\(s)/js/main.js" data-plugin="\(htmlEscape(config.plugin))"></script>
+        \(body)
         </body>
         </html>
         """

@@ -1,5 +1,7 @@
 // One producer forwarded to one subscriber connection. The subscriber sees its own SSRC, a continuous
-// sequence number and timestamp line starting at random values, and its own payload type.
+// sequence number and timestamp line starting at random values, and its own payload type; header extensions are
+// rebuilt with the subscriber's ids (its own MID, audio level/abs-send-time re-keyed, everything else dropped), and
+// NACKs are answered as RTX when the subscriber negotiated it.
 
 import NIOCore
 

@@ -2,6 +2,10 @@
 // (the client is the ICE-controlling side and offers setup:actpass; we answer ice-lite + setup:passive):
 // - publish: the client offers sendonly audio/video, we answer recvonly;
 // - subscribe: the client offers recvonly transceivers, we answer sendonly with one producer per m-line.
+// Codecs: Opus and VP8. Header extensions: MID on both kinds, audio level on audio, abs-send-time on video, ids as
+// the offer chose them (Consumer re-keys them per subscriber); never transport-wide-cc or extmap-allow-mixed.
+// RTX: left out of publish answers (cleanly rejected: the publisher then retransmits on its media SSRC); answered on
+// subscriber video m-lines that offer it, with our own RTX SSRC in an a=ssrc-group:FID.
 // Pure functions over SessionDescription: no I/O, no transport state.
 
 /// Why an offer cannot be answered.
