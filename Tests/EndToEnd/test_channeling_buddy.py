@@ -215,3 +215,14 @@ def test_oversized_picture_not_stored(smallcap, clients):
     assert r.status_code in (200, 404) and r.content != big
     a.alive_ok()
     b.alive_ok()
+
+
+def test_default_avatar_is_a_png_of_the_asked_size(srv):
+    """Sessions without a picture get a generated avatar (resized by libpng like uploaded pictures)."""
+    import struct
+    r = get(srv.url + "/static/img/avatar/s46/Alice%20Example")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", r.content[16:24]) == (46, 46)
+    assert get(srv.url + "/static/img/avatar/s46/Alice%20Example").content == r.content, "deterministic per name"
+    assert get(srv.url + "/static/img/avatar/s46/Bob").content != r.content

@@ -31,6 +31,8 @@ struct AppResponder: HTTPResponder {
     /// Go's `path.Clean` plus gorilla's rule of keeping a trailing slash.
     static func cleanPath(_ p: String) -> String {
         if p.isEmpty { return "/" }
+        // Fast path (almost every request): rooted, no empty, "." or ".." segments.
+        if isClean(p) { return p }
         let rooted = p.hasPrefix("/") ? p : "/" + p
         var out: [Substring] = []
         for seg in rooted.split(separator: "/", omittingEmptySubsequences: true) {
@@ -41,6 +43,18 @@ struct AppResponder: HTTPResponder {
         var cleaned = "/" + out.joined(separator: "/")
         if rooted.hasSuffix("/") && cleaned != "/" { cleaned += "/" }
         return cleaned
+    }
+
+    /// Rooted, and no "/" followed by "/" or "." (a plain byte scan: Foundation's `contains` showed up in profiles).
+    static func isClean(_ p: String) -> Bool {
+        var previous: UInt8 = 0
+        var first = true
+        for byte in p.utf8 {
+            if first { guard byte == UInt8(ascii: "/") else { return false }; first = false }
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")) { return false }
+            previous = byte
+        }
+        return !first
     }
 
     private func route(_ request: Request) async -> (HTTPMetrics.Route, Response) {
@@ -69,6 +83,12 @@ struct AppResponder: HTTPResponder {
         if rest.hasPrefix("static/img/buddy/") {
             let parts = rest.dropFirst("static/img/buddy/".count).split(separator: "/", omittingEmptySubsequences: false)
             if parts.count >= 2 { return (.static, buddyImages.serve(request, flags: String(parts[0]), imageId: String(parts[1]))) }
+        }
+        if rest.hasPrefix("static/img/avatar/") {
+            let parts = rest.dropFirst("static/img/avatar/".count).split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[1].isEmpty {
+                return (.static, buddyImages.defaultAvatar(request, flags: String(parts[0]), name: String(parts[1])))
+            }
         }
         if rest.hasPrefix("static/") && rest.count > "static/".count {
             return (.static, staticFiles.serve(request, path: String(rest.dropFirst("static/".count))))

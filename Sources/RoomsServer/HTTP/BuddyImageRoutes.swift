@@ -31,4 +31,14 @@ struct BuddyImageRoutes: Sendable {
         h[.acceptRanges] = "bytes"
         return Reply.bytes(.ok, bytes, type: mime, headers: h)
     }
+
+    /// `GET <B>static/img/avatar/s<N>/<name>`: a generated PNG avatar for sessions without a picture.
+    func defaultAvatar(_ request: Request, flags: String, name: String) -> Response {
+        let size = flags.hasPrefix("s") ? Int(flags.dropFirst()) ?? 46 : 46
+        let png = BuddyImageStore.defaultAvatar(name: name.removingPercentEncoding ?? name, size: size)
+        guard !png.isEmpty else { return Reply.text(.internalServerError, "avatar rendering failed") }
+        var h = HTTPFields()
+        h[.cacheControl] = "public, max-age=86400"
+        return Reply.bytes(.ok, png, type: "image/png", headers: h)
+    }
 }

@@ -44,7 +44,6 @@ struct RestAPI: Sendable {
     }
 
     func handle(_ request: Request, resource: String) async -> Response {
-        let segments = resource.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         do {
             // The original parses the query (and a form body) of every API request first; failure → 400, empty.
             if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes { throw BodyTooLarge() }
