@@ -170,7 +170,7 @@ struct RoomsCommand: AsyncParsableCommand {
         let page = AppPage(config: cfg)
         let responder = AppResponder(
             config: cfg, page: page, staticFiles: StaticFiles(root: cfg.root),
-            rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats()),
+            rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats(), sfu: sfu),
             buddyImages: BuddyImageRoutes(store: hub.images), accessTokens: accessTokens,
             metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)),
             whip: WHIPEndpoints(config: cfg, hub: hub))

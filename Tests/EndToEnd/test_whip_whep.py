@@ -72,6 +72,14 @@ async def run_whip_whep(base: str):
     await asyncio.wait_for(done.wait(), timeout=20)
     mean = frames[-1].reshape(-1, 3).mean(axis=0)
     assert mean[2] > 200 and mean[0] < 60 and mean[1] < 60, mean
+    # Per-room media counters in /api/v1/stats and /metrics.
+    stats = (await asyncio.to_thread(request, "GET", base + "/api/v1/stats")).json()
+    room = stats["sfu"]["rooms"]["Room:tv"]
+    assert room["producers"] == 1 and room["consumers"] == 1, room
+    assert room["packetsReceived"] > 0 and room["packetsSent"] > 0, room
+    assert stats["sfu"]["datagramsReceived"] > 0
+    metrics = (await asyncio.to_thread(request, "GET", base + "/metrics")).text
+    assert "rooms_sfu_consumers 1" in metrics, metrics[-500:]
     for location in (whep_location, whip_location):
         r = await asyncio.to_thread(request, "DELETE", base + location)
         assert r.status_code == 200, r.status_code

@@ -56,7 +56,7 @@ public final class Hub: @unchecked Sendable {
     private var sessions: [String: Session] = [:]
     private var rooms: [String: Room] = [:]
     /// SFU state (Media/Hub+Media.swift): room id → session Id → its publication; session Id → subscriber transport.
-    var publications: [String: [String: MediaState.Publication]] = [:]
+    var publications: [String: [String: Publication]] = [:]
     var subscriberTransports: [String: (room: String, transportID: String)] = [:]
     /// The SFU, or nil when it is disabled (SFU messages then get `sfu_unavailable`).
     public let media: RoomMedia?

@@ -37,7 +37,7 @@ extension Hub {
                     let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? (section.kind == "audio" ? "microphone" : "camera")
                     tracks[section.mid] = TrackInfo(Track: section.trackID, Mid: nil, Session: session.id, Kind: section.kind, Source: source, Muted: false)
                 }
-                setPublication(MediaState.Publication(transportID: result.transportID, tracks: tracks), of: session.id, in: roomId)
+                setPublication(Publication(transportID: result.transportID, tracks: tracks), of: session.id, in: roomId)
                 send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: Array(tracks.values)), iid: iid)
                 await announceTracks(in: room)
             } catch {
@@ -90,7 +90,7 @@ extension Hub {
 
     /// Ends a session's media in a room (it left or disconnected).
     func endMedia(of session: Session, roomId: String) async {
-        let (pub, sub) = locked { () -> (MediaState.Publication?, (room: String, transportID: String)?) in
+        let (pub, sub) = locked { () -> (Publication?, (room: String, transportID: String)?) in
             let p = publications[roomId]?.removeValue(forKey: session.id)
             let s = subscriberTransports.removeValue(forKey: session.id)
             return (p, s)
@@ -103,13 +103,13 @@ extension Hub {
 
     // MARK: registry (under the hub lock)
 
-    func publication(of id: String, in roomId: String) -> MediaState.Publication? { locked { publications[roomId]?[id] } }
+    func publication(of id: String, in roomId: String) -> Publication? { locked { publications[roomId]?[id] } }
 
-    func setPublication(_ p: MediaState.Publication, of id: String, in roomId: String) {
+    func setPublication(_ p: Publication, of id: String, in roomId: String) {
         locked { publications[roomId, default: [:]][id] = p }
     }
 
-    func updatePublication(of id: String, in roomId: String, _ change: (inout MediaState.Publication) -> Void) {
+    func updatePublication(of id: String, in roomId: String, _ change: (inout Publication) -> Void) {
         locked {
             guard var p = publications[roomId]?[id] else { return }
             change(&p)
@@ -152,7 +152,7 @@ extension Hub {
             tracks[s.mid] = TrackInfo(Track: s.trackID, Mid: nil, Session: owner, Kind: s.kind,
                                       Source: s.kind == "audio" ? "microphone" : "camera", Muted: false)
         }
-        setPublication(MediaState.Publication(transportID: result.transportID, tracks: tracks), of: owner, in: roomId)
+        setPublication(Publication(transportID: result.transportID, tracks: tracks), of: owner, in: roomId)
         if let room = room(roomId) { await announceTracks(in: room) }
         return result
     }

@@ -42,13 +42,8 @@ struct TrackInfo: Codable, Equatable {
     var Muted: Bool
 }
 
-/// One session's media in a room: its publisher connection and tracks, its subscriber connection.
-final class MediaState: @unchecked Sendable {
-    struct Publication {
-        var transportID: String
-        /// By publisher mid.
-        var tracks: [String: TrackInfo]
-    }
-    var publication: Publication?
-    var subscriberTransport: String?
+/// One session's publication in a room: its publisher connection and its tracks by publisher mid.
+struct Publication {
+    var transportID: String
+    var tracks: [String: TrackInfo]
 }

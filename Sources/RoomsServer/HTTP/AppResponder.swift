@@ -77,7 +77,7 @@ struct AppResponder: HTTPResponder {
 
         if rest.isEmpty { return (.page, page.render(request, room: "")) }
         if rest == "healthz" { return (.other, Reply.json(.ok, .object([("status", .string("ok"))]), type: "application/json")) }
-        if rest == "metrics" { return (.other, await metrics.exposition(hub: self.rest.hub)) }
+        if rest == "metrics" { return (.other, await metrics.exposition(hub: self.rest.hub, sfu: self.rest.sfu)) }
 
         // Routes whose last segment may legitimately end with "/".
         if rest.hasPrefix("static/img/buddy/") {
@@ -200,7 +200,8 @@ struct HTTPMetrics: Sendable {
     }
 
     /// Refreshes the hub gauges from the hub's own counters at scrape time, then renders the registry.
-    func exposition(hub: Hub) async -> Response {
+    func exposition(hub: Hub, sfu: SFUMedia?) async -> Response {
+        await sfu?.recordMetrics()
         let c = hub.counters()
         Gauge(label: "rooms_channeling_connections").record(c.connections)
         Gauge(label: "rooms_channeling_users").record(c.users)

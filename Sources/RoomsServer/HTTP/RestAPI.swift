@@ -14,6 +14,7 @@ struct RestAPI: Sendable {
     let store: any UserStore
     let tokens: AccessTokens?
     let runtime: RuntimeStats
+    let sfu: SFUMedia?
 
     struct BodyTooLarge: Error {}
 
@@ -236,10 +237,12 @@ struct RestAPI: Sendable {
                 (user, .object([("Id", .string(user)), ("Sessions", .int(Int64(ids.count)))]))
             })))
         }
-        let doc = JSONValue.object([
+        var members: [(String, JSONValue)] = [
             ("runtime", .object(rt.map { ($0.0, .int($0.1)) })),
             ("hub", .object(hubMembers)),
-        ])
+        ]
+        if let sfu { members.append(("sfu", await sfu.statsDocument())) }
+        let doc = JSONValue.object(members)
         var h = HTTPFields()
         h[.accessControlAllowOrigin] = "*"
         let body = Array(doc.serialized(indent: true).utf8)

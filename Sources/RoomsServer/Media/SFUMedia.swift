@@ -1,5 +1,6 @@
 import Channeling
 import Logging
+import Metrics
 import SFU
 import ServiceLifecycle
 
@@ -56,5 +57,38 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
                 .value?.split(separator: " ").last.map(String.init) else { return nil }
             return .init(mid: mid, kind: m.kind, trackID: trackID)
         }
+    }
+
+    /// The `sfu` member of `/api/v1/stats` (a Rooms addition): socket counters and per-room media counters.
+    func statsDocument() async -> JSONValue {
+        let (socket, rooms) = await sfu.report()
+        func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
+        return .object([
+            ("port", i(sfu.port ?? 0)),
+            ("datagramsReceived", i(socket?.datagramsReceived ?? 0)), ("datagramsDropped", i(socket?.datagramsDropped ?? 0)),
+            ("datagramsSent", i(socket?.datagramsSent ?? 0)), ("stunRouted", i(socket?.stunRouted ?? 0)),
+            ("rooms", .object(rooms.map { r in
+                (r.room, .object([
+                    ("transports", i(r.transports)), ("producers", i(r.producers)), ("consumers", i(r.consumers)),
+                    ("packetsReceived", i(r.packetsReceived)), ("packetsSent", i(r.packetsSent)),
+                    ("nacksReceived", i(r.feedback.nacksReceived)), ("packetsRetransmitted", i(r.feedback.packetsRetransmitted)),
+                    ("keyframeRequestsReceived", i(r.feedback.keyframeRequestsReceived)),
+                    ("keyframeRequestsSent", i(r.feedback.keyframeRequestsSent)),
+                ]))
+            })),
+        ])
+    }
+
+    /// Gauges for `/metrics`, refreshed at scrape time.
+    func recordMetrics() async {
+        let (socket, rooms) = await sfu.report()
+        Gauge(label: "rooms_sfu_datagrams_received").record(socket?.datagramsReceived ?? 0)
+        Gauge(label: "rooms_sfu_datagrams_dropped").record(socket?.datagramsDropped ?? 0)
+        Gauge(label: "rooms_sfu_datagrams_sent").record(socket?.datagramsSent ?? 0)
+        Gauge(label: "rooms_sfu_producers").record(rooms.reduce(0) { $0 + $1.producers })
+        Gauge(label: "rooms_sfu_consumers").record(rooms.reduce(0) { $0 + $1.consumers })
+        Gauge(label: "rooms_sfu_nacks_received").record(rooms.reduce(0) { $0 + $1.feedback.nacksReceived })
+        Gauge(label: "rooms_sfu_packets_retransmitted").record(rooms.reduce(0) { $0 + $1.feedback.packetsRetransmitted })
+        Gauge(label: "rooms_sfu_keyframe_requests_sent").record(rooms.reduce(0) { $0 + $1.feedback.keyframeRequestsSent })
     }
 }

@@ -108,6 +108,11 @@ public final class SFUService: @unchecked Sendable {
         }.get()
     }
 
+    /// Every room's router, read on the control loop that owns the table.
+    func allRouters() async -> [(String, Router)] {
+        (try? await controlLoop.submit { self.routers.map { ($0.key, $0.value) } }.get()) ?? []
+    }
+
     /// Counters of the media socket.
     public func statistics() async throws -> UdpMuxStatistics {
         guard let mux else { throw SFUServiceError.notStarted }
