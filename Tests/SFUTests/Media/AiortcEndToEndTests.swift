@@ -79,7 +79,7 @@ final class AiortcEndToEndTests: XCTestCase {
             try? FileManager.default.removeItem(at: stderrURL)
         }
 
-        for await line in Self.lines(of: fromScript.fileHandleForReading) {
+        for await line in PeerProcess.lines(of: fromScript.fileHandleForReading) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let op = object["op"] as? String else { continue }
             if op == "result" { return object }
@@ -100,41 +100,12 @@ final class AiortcEndToEndTests: XCTestCase {
         return ["ok": false, "error": "script ended without a result"]
     }
 
-    /// Lines of a pipe, read on a thread of their own (blocking reads must not tie up the cooperative pool).
-    private static func lines(of handle: FileHandle) -> AsyncStream<String> {
-        AsyncStream { continuation in
-            Thread.detachNewThread {
-                var buffer = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    buffer.append(chunk)
-                    while let newline = buffer.firstIndex(of: 0x0A) {
-                        continuation.yield(String(decoding: buffer[buffer.startIndex ..< newline], as: UTF8.self))
-                        buffer.removeSubrange(buffer.startIndex ... newline)
-                    }
-                }
-                continuation.finish()
-            }
-        }
-    }
-
     /// aiortc and numpy, installed on first use (CI machines start bare); fails when that is impossible.
     private static func ensurePythonPeers() throws {
-        func run(_ arguments: [String]) -> Int32 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = arguments
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return -1 }
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
         let check = ["python3", "-c", "import aiortc, numpy"]
-        if run(check) == 0 { return }
-        _ = run(["python3", "-m", "pip", "install", "-q", "aiortc", "numpy"])
-        guard run(check) == 0 else {
+        if PeerProcess.run(check) == 0 { return }
+        _ = PeerProcess.run(["python3", "-m", "pip", "install", "-q", "aiortc", "numpy"])
+        guard PeerProcess.run(check) == 0 else {
             XCTFail("python3 with aiortc and numpy is not available (scripts/install-deps test installs them)")
             throw CancellationError()
         }

@@ -137,7 +137,7 @@ final class ChromiumEndToEndTests: XCTestCase {
         }
 
         var run = Run(result: ["ok": false, "error": "script ended without a result"])
-        for await line in Self.lines(of: fromScript.fileHandleForReading) {
+        for await line in PeerProcess.lines(of: fromScript.fileHandleForReading) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let op = object["op"] as? String else { continue }
             if op == "result" { run.result = object; return run }
@@ -170,47 +170,18 @@ final class ChromiumEndToEndTests: XCTestCase {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Lines of a pipe, read on a thread of their own (blocking reads must not tie up the cooperative pool).
-    private static func lines(of handle: FileHandle) -> AsyncStream<String> {
-        AsyncStream { continuation in
-            Thread.detachNewThread {
-                var buffer = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    buffer.append(chunk)
-                    while let newline = buffer.firstIndex(of: 0x0A) {
-                        continuation.yield(String(decoding: buffer[buffer.startIndex ..< newline], as: UTF8.self))
-                        buffer.removeSubrange(buffer.startIndex ... newline)
-                    }
-                }
-                continuation.finish()
-            }
-        }
-    }
-
     /// Chromium, chromedriver, selenium and aiortc, installed on first use (CI machines start bare, TESTING.md);
     /// fails when that is impossible.
     private static func ensureChromium() throws {
-        func run(_ arguments: [String]) -> Int32 {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = arguments
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return -1 }
-            p.waitUntilExit()
-            return p.terminationStatus
-        }
         let browser = ["sh", "-c", "test -x /usr/bin/chromium && test -x /usr/bin/chromedriver"]
-        if run(browser) != 0 {
-            _ = run(["sh", "-c", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver"])
+        if PeerProcess.run(browser) != 0 {
+            _ = PeerProcess.run(["sh", "-c", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver"])
         }
         let python = ["python3", "-c", "import selenium, aiortc"]
-        if run(python) != 0 {
-            _ = run(["python3", "-m", "pip", "install", "-q", "selenium", "aiortc"])
+        if PeerProcess.run(python) != 0 {
+            _ = PeerProcess.run(["python3", "-m", "pip", "install", "-q", "selenium", "aiortc"])
         }
-        guard run(browser) == 0, run(python) == 0 else {
+        guard PeerProcess.run(browser) == 0, PeerProcess.run(python) == 0 else {
             XCTFail("chromium, chromium-driver, selenium or aiortc is not available and could not be installed")
             throw CancellationError()
         }
