@@ -157,6 +157,9 @@ struct RoomsCommand: AsyncParsableCommand {
         }
         let hub = Hub(settings: hubSettings, codec: codec, nonces: NonceIssuer(realm: cfg.tokenRealm), logger: logger,
                       images: BuddyImageStore(maxBytes: cfg.buddyImageMaxBytes), media: sfu)
+        sfu?.speakerSink = { room, transportID, loudness in
+            Task { await hub.activeSpeaker(roomId: room, publisherTransportID: transportID, loudness: loudness) }
+        }
         let userModes = UserModes(config: cfg, logger: logger)
         let accessTokens = try cfg.tokenFile.map { path -> AccessTokens in
             do {

@@ -220,6 +220,8 @@ def test_media_or_clear_unavailable_notice(env):
         first = wait_for(lambda: (f := frames()) and all(x > 0 for x in f) and f, timeout=15, message="remote frames decoding")
         time.sleep(1.5)
         assert all(y > x for x, y in zip(first, frames())), "framesDecoded must keep increasing"
+        # The fake microphone beeps: the SFU's RFC 6464 levels name an active speaker (SfuSpeaker).
+        wait_for(lambda: js(b, "return window.__rooms.sfu.serverSpeakerAt > 0"), timeout=15, message="SfuSpeaker from the server")
     else:
         notice = wait_for(lambda: a.find_element(By.CSS_SELECTOR, '.notice[data-key="sfu"]').text, message="SFU notice")
         assert "Video service unavailable" in notice

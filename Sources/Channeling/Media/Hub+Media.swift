@@ -170,3 +170,24 @@ extension Hub {
         if removed != nil, let room = room(roomId) { await announceTracks(in: room) }
     }
 }
+
+// MARK: - Active speaker
+
+extension Hub {
+    struct SpeakerDocument: Encodable {
+        var `Type` = "SfuSpeaker"
+        var Session: String
+        /// RFC 6464 level in −dBov (0 loudest, 127 silence), as the client expects.
+        var Level: Int
+    }
+
+    /// The SFU found a new loudest publisher in a room: tell the room who speaks.
+    public func activeSpeaker(roomId: String, publisherTransportID: String?, loudness: Int) async {
+        guard let room = room(roomId) else { return }
+        let owner: String? = locked {
+            publications[roomId]?.first { $0.value.transportID == publisherTransportID }?.key
+        }
+        let doc = SpeakerDocument(Session: owner ?? "", Level: owner == nil ? 127 : max(0, 127 - loudness))
+        await room.broadcast(Wire.frame(doc), except: nil)
+    }
+}

@@ -12,6 +12,8 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     let host: String
     let announced: [String]
     let logger: Logger
+    /// Where active-speaker changes go (the hub, which exists only after the SFU has started).
+    var speakerSink: (@Sendable (String, String?, Int) -> Void)?
 
     init(port: Int, host: String, announced: [String], logger: Logger) throws {
         self.sfu = try SFUService(logger: logger)
@@ -19,6 +21,9 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
         self.host = host
         self.announced = announced
         self.logger = logger
+        sfu.onActiveSpeaker = { [weak self] room, transportID, loudness in
+            self?.speakerSink?(room, transportID, loudness)
+        }
     }
 
     /// Binds the media port before the HTTP listeners accept anyone.

@@ -39,9 +39,16 @@ public final class Producer {
         self.cache = RtpPacketCache(capacity: kind == .video ? 1024 : 64)
     }
 
+    /// RFC 6464: the loudest level (as loudness 127 − dBov) seen since the router last looked (active speaker).
+    var loudnessPeak = 0
+    private lazy var audioLevelID: UInt8? = kind == .audio ? headerExtensions[RtpHeaderExtensionURI.audioLevel] : nil
+
     /// One decrypted packet from the publisher: cache it, then fan it out.
     func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView) {
         packetsReceived += 1
+        if let id = audioLevelID, let range = header.extensionElement(id: id, in: UnsafeRawBufferPointer(packet)), !range.isEmpty {
+            loudnessPeak = max(loudnessPeak, 127 - Int(packet[range.lowerBound] & 0x7F))
+        }
         receiveStatistics.record(header.sequenceNumber)
         let bytes = UnsafeRawBufferPointer(packet)
         cache.store(bytes, sequenceNumber: header.sequenceNumber)

@@ -113,6 +113,7 @@ public final class Router {
         for producer in producersInOrder where producer.consumers.contains(where: { $0.waitingForKeyframe && $0.transport.isConnected }) {
             requestKeyframe(producer, now: now)
         }
+        if tickCount % 2 == 0 { updateActiveSpeaker() }
         if tickCount % 4 == 0 {
             sendReports(now: now)
             for context in Array(contexts.values) where context.transport.consentExpired(now: now, timeout: consentTimeout) {
@@ -120,6 +121,26 @@ public final class Router {
                 context.transport.close()
             }
         }
+    }
+
+    /// The publisher transport of the loudest audio producer over the last 500 ms (peak RFC 6464 level), or nil when
+    /// nobody is above the speech threshold. `onActiveSpeaker` hears only changes.
+    public var onActiveSpeaker: ((_ publisherTransportID: String?, _ loudness: Int) -> Void)?
+    private var activeSpeaker: String?
+    /// Peak loudness (127 − dBov) a speaker must exceed: about −50 dBov, above background noise.
+    static let speechThreshold = 77
+
+    private func updateActiveSpeaker() {
+        var best: (id: String, loudness: Int)? = nil
+        for producer in producersInOrder where producer.kind == .audio {
+            defer { producer.loudnessPeak = 0 }
+            let peak = producer.loudnessPeak
+            if peak > Self.speechThreshold, peak > (best?.loudness ?? 0) { best = (producer.transport.id, peak) }
+        }
+        // Keep the current speaker through short pauses: only a new speaker replaces them.
+        guard let best, best.id != activeSpeaker else { return }
+        activeSpeaker = best.id
+        onActiveSpeaker?(best.id, best.loudness)
     }
 
     /// Once a second: REMB and RR to publishers, SR + SDES to subscribers.

@@ -52,6 +52,10 @@ public final class SFUService: @unchecked Sendable {
 
     /// - Parameter eventLoopGroup: where the socket and the rooms run (rooms are spread over its loops);
     ///   by default a group of its own with `threads` loops.
+    /// Called on a room's loop when its active speaker changes (room, publisher transport id, loudness 0–127).
+    /// Set before `start`.
+    public var onActiveSpeaker: (@Sendable (_ room: String, _ publisherTransportID: String?, _ loudness: Int) -> Void)?
+
     public init(logger: Logger = Logger(label: "rooms.sfu"), eventLoopGroup: EventLoopGroup? = nil, threads: Int = 1) throws {
         self.logger = logger
         if let eventLoopGroup {
@@ -102,6 +106,9 @@ public final class SFUService: @unchecked Sendable {
         try await controlLoop.submit {
             if let router = self.routers[room] { return router }
             let router = Router(roomID: room, eventLoop: self.group.next(), logger: self.logger)
+            if let handler = self.onActiveSpeaker {
+                router.onActiveSpeaker = { transportID, loudness in handler(room, transportID, loudness) }
+            }
             router.consentTimeout = self.consentTimeout
             self.routers[room] = router
             return router
