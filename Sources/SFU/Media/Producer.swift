@@ -43,9 +43,14 @@ public final class Producer {
     var loudnessPeak = 0
     private lazy var audioLevelID: UInt8? = kind == .audio ? headerExtensions[RtpHeaderExtensionURI.audioLevel] : nil
 
+    /// Video loss on the way in, NACKed to the publisher by the router's timer (audio loss is concealed instead).
+    var loss = LossTracker()
+    public private(set) var packetsRecovered = 0
+
     /// One decrypted packet from the publisher: cache it, then fan it out.
     func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView) {
         packetsReceived += 1
+        if kind == .video, loss.record(header.sequenceNumber) { packetsRecovered += 1 }
         if let id = audioLevelID, let range = header.extensionElement(id: id, in: UnsafeRawBufferPointer(packet)), !range.isEmpty {
             loudnessPeak = max(loudnessPeak, 127 - Int(packet[range.lowerBound] & 0x7F))
         }

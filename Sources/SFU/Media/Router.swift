@@ -20,10 +20,29 @@ public final class Router {
         public var packetsRetransmitted = 0
         public var keyframeRequestsReceived = 0
         public var keyframeRequestsSent = 0
+        /// NACKs sent to publishers for packets lost on the way in, and how many of those packets then arrived.
+        public var nacksSent = 0
+        public var packetsRecovered = 0
     }
     public private(set) var statistics = Statistics()
     /// Test hook: consumers drop every n-th packet they would forward, so that subscribers NACK.
     var simulatedForwardingLossInterval: Int?
+    /// Test hook: drop every n-th incoming video packet of publishers before SRTP (as the network would), so that
+    /// the SFU must NACK them. Applies to the publisher transports present when it is set.
+    var simulatedIngressLossInterval: Int? {
+        didSet { for context in contexts.values { installIngressLoss(context) } }
+    }
+    private var ingressVideoPackets = 0
+
+    private func installIngressLoss(_ context: TransportContext) {
+        context.transport.simulatedIngressDrop = simulatedIngressLossInterval.map { n in
+            { [unowned self, unowned context] bytes in
+                guard let header = try? RTPHeaderView(bytes), context.producersBySSRC[header.ssrc]?.kind == .video else { return false }
+                self.ingressVideoPackets += 1
+                return self.ingressVideoPackets % n == 0
+            }
+        }
+    }
 
     private let logger: Logger
     private var contexts: [ObjectIdentifier: TransportContext] = [:]
@@ -55,7 +74,9 @@ public final class Router {
     func add(_ transport: WebRtcTransport) {
         eventLoop.preconditionInEventLoop()
         transport.delegate = self
-        contexts[ObjectIdentifier(transport)] = TransportContext(transport: transport)
+        let context = TransportContext(transport: transport)
+        contexts[ObjectIdentifier(transport)] = context
+        installIngressLoss(context)
         startTimerIfNeeded()
     }
 
@@ -113,6 +134,7 @@ public final class Router {
         for producer in producersInOrder where producer.consumers.contains(where: { $0.waitingForKeyframe && $0.transport.isConnected }) {
             requestKeyframe(producer, now: now)
         }
+        sendPublisherNacks()
         if tickCount % 2 == 0 { updateActiveSpeaker() }
         if tickCount % 4 == 0 {
             sendReports(now: now)
@@ -121,6 +143,18 @@ public final class Router {
                 context.transport.close()
             }
         }
+    }
+
+    /// Asks publishers again for video packets that did not arrive (each at most three times, 250 ms apart).
+    private func sendPublisherNacks() {
+        for producer in producersInOrder where producer.kind == .video {
+            guard let ssrc = producer.ssrc else { continue }
+            let list = producer.loss.takeNackList()
+            guard !list.isEmpty else { continue }
+            statistics.nacksSent += 1
+            producer.transport.sendRtcp([.nack(RTCPNack(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc, sequenceNumbers: list))])
+        }
+        statistics.packetsRecovered = producersInOrder.reduce(0) { $0 + $1.packetsRecovered }
     }
 
     /// The publisher transport of the loudest audio producer over the last 500 ms (peak RFC 6464 level), or nil when

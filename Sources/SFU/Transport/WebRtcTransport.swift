@@ -121,10 +121,14 @@ public final class WebRtcTransport {
         }
     }
 
+    /// Test hook (Router.simulatedIngressLossInterval): true drops the packet before SRTP, like network loss.
+    var simulatedIngressDrop: ((UnsafeRawBufferPointer) -> Bool)?
+
     private func receiveRtp(_ datagram: ByteBuffer) {
         guard let srtp else { statistics.packetsDiscarded += 1; return }
         var datagram = datagram
         datagram.withUnsafeMutableReadableBytes { buffer in
+            if let drop = simulatedIngressDrop, drop(UnsafeRawBufferPointer(buffer)) { return }
             // Decrypt in place (the receive buffer is ours), then hand the plain packet on without copying.
             guard let length = try? srtp.unprotectRtp(buffer, length: buffer.count) else {
                 statistics.packetsDiscarded += 1

@@ -21,7 +21,11 @@ final class AiortcEndToEndTests: XCTestCase {
 
         // Lose every 40th video packet on the way to subscribers: their NACKs must be answered from the cache.
         let router = try await service.router(for: "e2e")
-        try await router.eventLoop.submit { router.simulatedForwardingLossInterval = 40 }.get()
+        try await router.eventLoop.submit {
+            router.simulatedForwardingLossInterval = 40
+            // Loss on the way in too: the SFU must NACK the publisher, and the retransmissions must arrive.
+            router.simulatedIngressLossInterval = 30
+        }.get()
 
         let result = try await runPeers(service: service, port: port, room: "e2e")
         let stats = try await service.statistics()
@@ -29,6 +33,8 @@ final class AiortcEndToEndTests: XCTestCase {
         print("aiortc result: \(result)\nmux: \(stats)\nrouter: \(feedback)")
         XCTAssertGreaterThan(feedback.nacksReceived, 0)
         XCTAssertGreaterThan(feedback.packetsRetransmitted, 0)
+        XCTAssertGreaterThan(feedback.nacksSent, 0, "no NACK to the publisher for ingress loss")
+        XCTAssertGreaterThan(feedback.packetsRecovered, 0, "the publisher's retransmissions did not arrive")
         XCTAssertGreaterThan(feedback.keyframeRequestsSent, 0) // subscribers joined mid-stream
 
         XCTAssertEqual(result["ok"] as? Bool, true, "peer script failed: \(result["error"] ?? "")")
