@@ -159,8 +159,10 @@ struct WebSocketEndpoint: Sendable {
                     } catch {}
                     continuation.finish()
                 }
-                await group.next()
-                group.cancelAll()
+                // Both end on their own: the reader when the peer or the channel closes (it then finishes the
+                // queue), the writer when the queue is finished, after it has sent any requested close frame.
+                // Cancelling the writer early could drop that close frame (e.g. 1009 for an oversized message).
+                await group.waitForAll()
             }
             await hub.disconnect(handle)
         }
