@@ -421,4 +421,11 @@ final class SDPTests: XCTestCase {
             _ = try? SessionDescription.parse(String(decoding: bytes, as: UTF8.self))
         }
     }
+
+    /// Found by the fuzzer: a CR or NUL inside a line made serialize → parse give a different description.
+    func testControlCharactersInsideLinesAreRejected() {
+        XCTAssertThrowsError(try SessionDescription.parse("v=0\r\nc=IN IP4 0.0.0.0\rUNDLE 0 1\r\n"))
+        XCTAssertThrowsError(try SessionDescription.parse("v=0\r\na=mid:0\u{0}x\r\n"))
+        XCTAssertNoThrow(try SessionDescription.parse("v=0\r\nc=IN IP4 0.0.0.0\r\n"))
+    }
 }

@@ -70,7 +70,7 @@ extension Hub {
                 sendError(session, "sdp_rejected", "\(error)", iid: iid)
             }
         case "SfuMute", "SfuUnpublish":
-            guard let p = message.type == "SfuMute" ? message.SfuMute : message.SfuUnpublish, let mid = p.Mid else {
+            guard let p = message.Type == "SfuMute" ? message.SfuMute : message.SfuUnpublish, let mid = p.Mid else {
                 return sendError(session, "bad_request", "missing Mid", iid: iid)
             }
             updatePublication(of: session.id, in: roomId) { pub in
@@ -131,10 +131,6 @@ extension Hub {
                 .sorted { ($0.Session, $0.Track) < ($1.Session, $1.Track) }
         }
     }
-}
-
-extension Incoming {
-    var type: String { self.Type }
 }
 
 // MARK: - WHIP / WHEP (HTTP publishers and viewers; rest of the room sees them like any participant's tracks)

@@ -97,7 +97,7 @@ struct AppResponder: HTTPResponder {
             let tail = rest.dropFirst("api/v1/sessions/".count)
             let segs = tail.split(separator: "/", omittingEmptySubsequences: false)
             if segs.count == 1 && !segs[0].isEmpty { return (.api, Reply.redirect(base + rest + "/" + suffix, htmlBody: true)) }
-            if segs.count == 2 && !segs[0].isEmpty && segs[1].isEmpty { return (.api, await rest_(request, "sessions/\(segs[0])/")) }
+            if segs.count == 2 && !segs[0].isEmpty && segs[1].isEmpty { return (.api, await self.rest.handle(request, resource: "sessions/\(segs[0])/")) }
         }
         if rest.hasSuffix("/") {
             // Strict-slash redirects exist only where a route would match without the slash: any method for a
@@ -128,7 +128,7 @@ struct AppResponder: HTTPResponder {
         }
         if rest.hasPrefix("api/v1/") {
             let resource = String(rest.dropFirst("api/v1/".count))
-            if isEnabledResource(resource) { return (.api, await rest_(request, resource)) }
+            if isEnabledResource(resource) { return (.api, await self.rest.handle(request, resource: resource)) }
             if resource.hasPrefix("whip/") || resource.hasPrefix("whep/") {
                 return (.api, await whip.handle(request, rest: resource, body: { try await self.rest.readBody(request) }))
             }
@@ -140,10 +140,6 @@ struct AppResponder: HTTPResponder {
         }
         guard method == .get else { return (.other, Reply.empty(.methodNotAllowed)) }
         return (.page, page.render(request, room: decodeRoom(rest)))
-    }
-
-    private func rest_(_ request: Request, _ resource: String) async -> Response {
-        await rest.handle(request, resource: resource)
     }
 
     private func isEnabledResource(_ resource: String) -> Bool {

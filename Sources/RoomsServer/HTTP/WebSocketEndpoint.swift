@@ -9,17 +9,16 @@ import NIOHTTP1
 /// A channeling WebSocket as the hub sees it. Frames queue in a bounded stream (2048, as the original's outbound
 /// queue); when it is full new frames for this connection are dropped and the connection is kept.
 final class WebSocketConnection: ChannelingConnection, @unchecked Sendable {
-    enum Outgoing: Sendable { case frame(String) }
-    private let continuation: AsyncStream<Outgoing>.Continuation
+    private let continuation: AsyncStream<String>.Continuation
     private let lock = NSLock()
     private var closeRequest: (UInt16, String)?
 
-    init(_ continuation: AsyncStream<Outgoing>.Continuation) {
+    init(_ continuation: AsyncStream<String>.Continuation) {
         self.continuation = continuation
     }
 
     func send(_ frame: String) {
-        continuation.yield(.frame(frame))
+        continuation.yield(frame)
     }
 
     func close(code: UInt16, reason: String) {
@@ -116,14 +115,13 @@ struct WebSocketEndpoint: Sendable {
         let headerUserid = users.headerUserid(head.headerFields)
         let hub = self.hub
         return .upgrade([:]) { inbound, outbound, _ in
-            let (stream, continuation) = AsyncStream.makeStream(of: WebSocketConnection.Outgoing.self,
+            let (stream, continuation) = AsyncStream.makeStream(of: String.self,
                                                                 bufferingPolicy: .bufferingOldest(2048))
             let connection = WebSocketConnection(continuation)
             let handle = await hub.connect(connection, token: token, headerUserid: headerUserid)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await item in stream {
-                        guard case .frame(let text) = item else { continue }
+                    for await text in stream {
                         do { try await outbound.write(.text(text)) } catch { break }
                     }
                     if let (code, reason) = connection.requestedClose {

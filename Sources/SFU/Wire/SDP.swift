@@ -88,6 +88,8 @@ extension SessionDescription {
         var sdp = SessionDescription(sessionLines: [])
         for line in lines.dropFirst() {
             let chars = line.utf8
+            // RFC 8866 text never holds NUL or CR inside a line; accepting them breaks serialize → parse (fuzzer).
+            guard !chars.contains(where: { $0 == 0 || $0 == 13 }) else { throw WireError.badLine(String(line)) }
             guard chars.count >= 2, let type = line.first, line.dropFirst().first == "=",
                   type.isASCII, type.isLowercase else {
                 throw WireError.badLine(String(line))
