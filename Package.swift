@@ -85,7 +85,13 @@ let package = Package(
         // SIP stack, IVR and the audio bridge into SFU rooms.
         .target(
             name: "SIPDialIn",
-            dependencies: ["SFU", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SFU", "COpus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Prompts")],
             swiftSettings: v5
         ),
         // The one binary: config, storage, HTTP + WebSocket wiring, service lifecycle.

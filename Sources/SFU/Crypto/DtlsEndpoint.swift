@@ -177,6 +177,12 @@ public final class DtlsEndpoint {
     public func feed(_ datagram: [UInt8]) throws(DtlsError) -> DtlsOutput {
         guard state != .closed, state != .failed else { throw .closed }
         guard Self.isWellFormedRecordSequence(datagram) else { throw .malformedDatagram }
+        if handshakeComplete, let minimum = minimumProtectedRecordLength,
+           !Self.protectedRecordsAreLongEnough(datagram, minimum: minimum) {
+            // OpenSSL 3.0.19 does not recover from an encrypted record shorter than its cipher's overhead (every
+            // later SSL_read fails): such records can only be forged, so they never reach it.
+            throw .malformedDatagram
+        }
         if state == .new { state = .connecting }
         io.input = datagram
         defer { io.input = nil }
@@ -394,6 +400,28 @@ public final class DtlsEndpoint {
 
     /// True when `datagram` is one or more complete DTLS records (RFC 6347 §4.1: content type 20…25, version
     /// 254.x, 13-byte header, length within the datagram).
+    /// The shortest record a peer can send under the negotiated cipher once the handshake is done: explicit
+    /// nonce + tag for AES-GCM, the tag for ChaCha20-Poly1305, IV + MAC + one padding block for CBC.
+    private lazy var minimumProtectedRecordLength: Int? = {
+        guard let cipher = SSL_get_current_cipher(ssl), let cName = SSL_CIPHER_get_name(cipher) else { return nil }
+        let name = String(cString: cName)
+        if name.contains("GCM") { return 24 }
+        if name.contains("CHACHA20") { return 16 }
+        return 48
+    }()
+
+    /// Whether every record of a later epoch (encrypted) is at least `minimum` bytes long.
+    static func protectedRecordsAreLongEnough(_ datagram: [UInt8], minimum: Int) -> Bool {
+        var offset = 0
+        while offset + 13 <= datagram.count {
+            let epoch = Int(datagram[offset + 3]) << 8 | Int(datagram[offset + 4])
+            let length = Int(datagram[offset + 11]) << 8 | Int(datagram[offset + 12])
+            if epoch != 0 && length < minimum { return false }
+            offset += 13 + length
+        }
+        return true
+    }
+
     static func isWellFormedRecordSequence(_ datagram: [UInt8]) -> Bool {
         guard !datagram.isEmpty else { return false }
         var offset = 0

@@ -8,7 +8,7 @@ import NIOCore
 public final class Consumer {
     public let id: String
     let producer: Producer
-    let transport: WebRtcTransport
+    let transport: MediaTransport
     /// The subscriber's payload type for the producer's codec.
     let payloadType: UInt8
     /// The SSRC announced to the subscriber in a=ssrc.
@@ -44,7 +44,7 @@ public final class Consumer {
     /// re-keyed; elements the subscriber did not negotiate (transport-cc, the publisher's MID, ...) are dropped.
     private var extensionMap = [UInt8](repeating: 0, count: 16)
 
-    init(id: String, producer: Producer, transport: WebRtcTransport, payloadType: UInt8, ssrc: UInt32,
+    init(id: String, producer: Producer, transport: MediaTransport, payloadType: UInt8, ssrc: UInt32,
          mid: String = "", extensionIDs: [String: UInt8] = [:], rtx: (payloadType: UInt8, ssrc: UInt32)? = nil) {
         self.rtx = rtx
         self.id = id
@@ -64,7 +64,7 @@ public final class Consumer {
         }
     }
 
-    convenience init(id: String, producer: Producer, transport: WebRtcTransport, track: SubscribedTrack) {
+    convenience init(id: String, producer: Producer, transport: MediaTransport, track: SubscribedTrack) {
         self.init(id: id, producer: producer, transport: transport, payloadType: track.payloadType, ssrc: track.ssrc,
                   mid: track.mid, extensionIDs: track.extensionIDs, rtx: track.rtx)
     }

@@ -15,7 +15,7 @@ public final class Producer {
     public let mid: String
     /// Header extensions the publisher's packets carry: URI -> the publisher's id.
     let headerExtensions: [String: UInt8]
-    let transport: WebRtcTransport
+    let transport: MediaTransport
     /// From the offer's a=ssrc, or learned from the first packet with the codec's payload type.
     var ssrc: UInt32?
     var consumers: [Consumer] = []
@@ -25,7 +25,7 @@ public final class Producer {
     public private(set) var packetsReceived = 0
 
     init(id: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32?, streamID: String, trackID: String,
-         mid: String = "", headerExtensions: [String: UInt8] = [:], transport: WebRtcTransport) {
+         mid: String = "", headerExtensions: [String: UInt8] = [:], transport: MediaTransport) {
         self.mid = mid
         self.headerExtensions = headerExtensions
         self.id = id

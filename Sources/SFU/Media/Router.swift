@@ -35,7 +35,8 @@ public final class Router {
     private var ingressVideoPackets = 0
 
     private func installIngressLoss(_ context: TransportContext) {
-        context.transport.simulatedIngressDrop = simulatedIngressLossInterval.map { n in
+        guard let transport = context.transport as? WebRtcTransport else { return }
+        transport.simulatedIngressDrop = simulatedIngressLossInterval.map { n in
             { [unowned self, unowned context] bytes in
                 guard let header = try? RTPHeaderView(bytes), context.producersBySSRC[header.ssrc]?.kind == .video else { return false }
                 self.ingressVideoPackets += 1
@@ -52,13 +53,13 @@ public final class Router {
 
     /// Per-connection routing: publisher SSRCs to producers, subscriber SSRCs to consumers.
     private final class TransportContext {
-        let transport: WebRtcTransport
+        let transport: MediaTransport
         var producersBySSRC: [UInt32: Producer] = [:]
         var producersByPayloadType: [UInt8: Producer] = [:]
         var producers: [Producer] = []
         var consumersBySSRC: [UInt32: Consumer] = [:]
         var consumers: [Consumer] = []
-        init(transport: WebRtcTransport) { self.transport = transport }
+        init(transport: MediaTransport) { self.transport = transport }
     }
 
     init(roomID: String, eventLoop: EventLoop, logger: Logger) {
@@ -71,7 +72,7 @@ public final class Router {
 
     // MARK: - Building the graph (on the router's loop)
 
-    func add(_ transport: WebRtcTransport) {
+    func add(_ transport: MediaTransport) {
         eventLoop.preconditionInEventLoop()
         transport.delegate = self
         let context = TransportContext(transport: transport)
@@ -87,6 +88,34 @@ public final class Router {
         context.producersByPayloadType[producer.codec.payloadType] = producer
         producersInOrder.append(producer)
         logger.info("producer \(producer.id) \(producer.kind) \(producer.codec.name) ssrc \(producer.ssrc.map { String($0) } ?? "?")")
+        for tap in contexts.values where (tap.transport as? DirectTransport)?.tapsRoomAudio == true {
+            addTapConsumer(of: producer, to: tap)
+        }
+    }
+
+    /// An audio tap (DirectTransport.tapsRoomAudio) hears every audio producer of peers, in the producer's own
+    /// payload type, each on an SSRC of its own.
+    private func addTapConsumer(of producer: Producer, to tap: TransportContext) {
+        guard producer.kind == .audio, !(producer.transport is DirectTransport) else { return }
+        var ssrc = UInt32.random(in: 1 ... .max)
+        while tap.consumersBySSRC[ssrc] != nil { ssrc = UInt32.random(in: 1 ... .max) }
+        addConsumer(Consumer(id: producer.id, producer: producer, transport: tap.transport,
+                             payloadType: producer.codec.payloadType, ssrc: ssrc))
+    }
+
+    /// Adds an in-process transport with its producers (on the router's loop).
+    func addDirect(_ transport: DirectTransport, tracks: [DirectTrack], newID: () -> String) -> [Producer] {
+        add(transport)
+        if transport.tapsRoomAudio, let context = contexts[ObjectIdentifier(transport)] {
+            for producer in producersInOrder { addTapConsumer(of: producer, to: context) }
+        }
+        return tracks.map { track in
+            let producer = Producer(id: newID(), kind: track.kind, codec: track.codec, ssrc: track.ssrc,
+                                    streamID: track.streamID, trackID: track.trackID,
+                                    headerExtensions: track.headerExtensions, transport: transport)
+            addProducer(producer)
+            return producer
+        }
     }
 
     func addConsumer(_ consumer: Consumer) {
@@ -100,7 +129,7 @@ public final class Router {
     /// Producers of the room, oldest first.
     public var producers: [Producer] { producersInOrder }
 
-    func transport(id: String) -> WebRtcTransport? {
+    func transport(id: String) -> MediaTransport? {
         contexts.values.first { $0.transport.id == id }?.transport
     }
 
@@ -220,8 +249,8 @@ public final class Router {
 
 // MARK: - The packet path
 
-extension Router: WebRtcTransportDelegate {
-    func transport(_ transport: WebRtcTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer) {
+extension Router: MediaTransportDelegate {
+    func transport(_ transport: MediaTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer) {
         guard let context = contexts[ObjectIdentifier(transport)],
               let header = try? RTPHeaderView(UnsafeRawBufferPointer(packet)) else { return }
         if let producer = context.producersBySSRC[header.ssrc] {
@@ -253,7 +282,7 @@ extension Router: WebRtcTransportDelegate {
         return nil
     }
 
-    func transport(_ transport: WebRtcTransport, didReceiveRtcp packets: [RTCPPacket]) {
+    func transport(_ transport: MediaTransport, didReceiveRtcp packets: [RTCPPacket]) {
         guard let context = contexts[ObjectIdentifier(transport)] else { return }
         for packet in packets {
             switch packet {
@@ -277,13 +306,13 @@ extension Router: WebRtcTransportDelegate {
         }
     }
 
-    func transportDidConnect(_ transport: WebRtcTransport) {
+    func transportDidConnect(_ transport: MediaTransport) {
         guard let context = contexts[ObjectIdentifier(transport)] else { return }
         logger.info("transport \(transport.id) connected")
         for consumer in context.consumers { requestKeyframe(consumer.producer) }
     }
 
-    func transportDidClose(_ transport: WebRtcTransport) {
+    func transportDidClose(_ transport: MediaTransport) {
         guard let context = contexts.removeValue(forKey: ObjectIdentifier(transport)) else { return }
         for consumer in context.consumers {
             consumer.producer.consumers.removeAll { $0 === consumer }
@@ -294,6 +323,11 @@ extension Router: WebRtcTransportDelegate {
             for producer in context.producers {
                 // Subscribers keep their m-lines; the stream just stops until signaling tells them more.
                 producer.consumers.removeAll()
+            }
+            // Audio taps drop their consumers of the gone producers (a tap lives as long as the room's bridge).
+            for tap in contexts.values where (tap.transport as? DirectTransport)?.tapsRoomAudio == true {
+                tap.consumers.removeAll { gone.contains(ObjectIdentifier($0.producer)) }
+                tap.consumersBySSRC = tap.consumersBySSRC.filter { !gone.contains(ObjectIdentifier($0.value.producer)) }
             }
         }
     }

@@ -69,6 +69,10 @@ public final class SFUService: @unchecked Sendable {
         certificate = try DtlsCertificate()
     }
 
+    /// The loops the rooms run on (in-process media sources such as the SIP bridge bind their sockets there, so
+    /// that a room's packets stay on one loop).
+    public var eventLoopGroup: EventLoopGroup { group }
+
     /// The media port actually bound (useful when 0 was asked for).
     public var port: Int? { mux?.localAddress?.port }
 
@@ -200,6 +204,28 @@ public final class SFUService: @unchecked Sendable {
         }.get()
         try await register(transport)
         return (transport.id, answer, infos)
+    }
+
+    /// Puts an in-process source (a SIP phone) into a room: its tracks become producers that subscribers receive
+    /// like any peer's. Feed it with `DirectTransport.receive(rtp:)` on `transport.eventLoop`; `close()` removes it.
+    public func attachDirect(room: String, tracks: [DirectTrack]) async throws -> (transport: DirectTransport, producerIDs: [String]) {
+        let router = try await router(for: room)
+        return try await router.eventLoop.submit {
+            let transport = DirectTransport(id: Self.randomID(), eventLoop: router.eventLoop, tapsRoomAudio: false)
+            let producers = router.addDirect(transport, tracks: tracks, newID: Self.randomID)
+            return (transport, producers.map(\.id))
+        }.get()
+    }
+
+    /// A transport that receives every peer's audio of the room (not that of other direct transports), each
+    /// producer on its own SSRC in its own payload type: the input of a room mixer. Runs on the router's loop.
+    public func attachAudioTap(room: String) async throws -> DirectTransport {
+        let router = try await router(for: room)
+        return try await router.eventLoop.submit {
+            let transport = DirectTransport(id: Self.randomID(), eventLoop: router.eventLoop, tapsRoomAudio: true)
+            _ = router.addDirect(transport, tracks: [], newID: Self.randomID)
+            return transport
+        }.get()
     }
 
     /// The room's producers, oldest first, with the publisher connection each came from.

@@ -5,14 +5,6 @@
 import Logging
 import NIOCore
 
-/// What the Router learns from a transport. Called on the transport's event loop.
-protocol WebRtcTransportDelegate: AnyObject {
-    func transportDidConnect(_ transport: WebRtcTransport)
-    func transport(_ transport: WebRtcTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer)
-    func transport(_ transport: WebRtcTransport, didReceiveRtcp packets: [RTCPPacket])
-    func transportDidClose(_ transport: WebRtcTransport)
-}
-
 /// Counters of one transport (read on its loop).
 public struct WebRtcTransportStatistics: Sendable, Equatable {
     public var rtpReceived = 0
@@ -23,14 +15,14 @@ public struct WebRtcTransportStatistics: Sendable, Equatable {
     public var packetsDiscarded = 0
 }
 
-public final class WebRtcTransport {
+public final class WebRtcTransport: MediaTransport {
     public let id: String
     let eventLoop: EventLoop
     let localUfrag: String
     let localPassword: String
     /// Sender SSRC of the RTCP feedback we originate (REMB, PLI, RR) on this connection.
     let rtcpSSRC = UInt32.random(in: 1 ... .max)
-    weak var delegate: WebRtcTransportDelegate?
+    weak var delegate: MediaTransportDelegate?
     public private(set) var statistics = WebRtcTransportStatistics()
     private(set) var isClosed = false
     private(set) var isConnected = false

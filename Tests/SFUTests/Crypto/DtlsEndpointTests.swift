@@ -294,6 +294,17 @@ final class DtlsEndpointTests: XCTestCase {
         XCTAssertGreaterThan(failures, 0, "well-formed records with random bodies reach OpenSSL")
     }
 
+    /// OpenSSL 3.0.19 stops reading for good after an encrypted record shorter than the cipher's overhead; such
+    /// records must be dropped before they reach it, and the association must keep working.
+    func testTooShortEncryptedRecordIsDroppedAndTheAssociationLives() throws {
+        let (server, client) = try CryptoFixtures.endpoints()
+        try shuttleDtls(server: server, client: client, initial: client.start())
+        let short: [UInt8] = [23, 0xFE, 0xFD, 0, 1, 6, 161, 68, 194, 179, 40, 0, 20] + [UInt8](repeating: 0x5A, count: 20)
+        XCTAssertThrowsError(try server.feed(short)) { XCTAssertEqual($0 as? DtlsError, .malformedDatagram) }
+        let output = try client.send([42])
+        XCTAssertEqual(try output.flatMap { try server.feed($0).applicationData }, [[42]])
+    }
+
     func testInvalidExpectedFingerprintRejected() {
         XCTAssertThrowsError(try DtlsEndpoint(certificate: CryptoFixtures.serverCertificate, role: .server,
                                               expectedRemoteFingerprint: "12:34")) {

@@ -1,0 +1,117 @@
+// Offer/answer with phones (RFC 3264, plain RTP/AVP): pick the first codec of the phone's list that we speak,
+// keep its telephone-event payload type, and answer with our RTP address. Parsing uses the SFU's SDP value types.
+
+import SFU
+
+struct PhoneMediaFormat: Equatable, Sendable {
+    var codec: PhoneCodec
+    var payloadType: UInt8
+    var telephoneEventPayloadType: UInt8?
+}
+
+enum PhoneSDPError: Error, Equatable {
+    case noAudio
+    case noCommonCodec
+    case badConnection
+}
+
+/// What the phone's offer (or answer) says.
+struct PhoneOffer: Equatable {
+    var format: PhoneMediaFormat
+    /// Where to send RTP (nil when the address is 0.0.0.0, the old way of saying hold).
+    var host: String?
+    var port: Int
+    var direction: SDPDirection
+}
+
+enum PhoneSDP {
+    static func parse(_ text: String) throws -> PhoneOffer {
+        let sdp = try SessionDescription.parse(text)
+        guard let audio = sdp.media.first(where: { $0.kind == "audio" && $0.port != 0 }) else { throw PhoneSDPError.noAudio }
+        let codecs = audio.codecs
+        var chosen: PhoneMediaFormat?
+        for codec in codecs {
+            let name = codec.name.lowercased()
+            let phoneCodec: PhoneCodec?
+            switch (name, codec.clockRate) {
+            case ("pcmu", 8000): phoneCodec = .pcmu
+            case ("pcma", 8000): phoneCodec = .pcma
+            case ("opus", 48000): phoneCodec = .opus
+            default: phoneCodec = nil
+            }
+            if let phoneCodec { chosen = PhoneMediaFormat(codec: phoneCodec, payloadType: codec.payloadType); break }
+        }
+        // Static payload types may come without rtpmap (RFC 3551): 0 and 8 are enough on their own.
+        if chosen == nil {
+            for format in audio.formats {
+                if format == "0" { chosen = PhoneMediaFormat(codec: .pcmu, payloadType: 0); break }
+                if format == "8" { chosen = PhoneMediaFormat(codec: .pcma, payloadType: 8); break }
+            }
+        }
+        guard var format = chosen else { throw PhoneSDPError.noCommonCodec }
+        format.telephoneEventPayloadType = codecs.first { $0.name.lowercased() == "telephone-event" && $0.clockRate == 8000 }?.payloadType
+            ?? codecs.first { $0.name.lowercased() == "telephone-event" }?.payloadType
+        guard let connection = audio.connection ?? sessionConnection(sdp) else { throw PhoneSDPError.badConnection }
+        // c=IN IP4 <address>
+        let parts = connection.split(separator: " ")
+        guard parts.count >= 3, (1 ... 65535).contains(audio.port) else { throw PhoneSDPError.badConnection }
+        let host = String(parts[2].split(separator: "/").first ?? "")
+        let held = host == "0.0.0.0"
+        return PhoneOffer(format: format, host: held ? nil : host, port: audio.port,
+                          direction: held ? .inactive : (audio.direction ?? sessionDirection(sdp) ?? .sendrecv))
+    }
+
+    private static func sessionConnection(_ sdp: SessionDescription) -> String? {
+        sdp.sessionLines.lazy.compactMap { if case .field("c", let v) = $0 { return v } else { return nil } }.first
+    }
+
+    private static func sessionDirection(_ sdp: SessionDescription) -> SDPDirection? {
+        for attribute in sdp.sessionAttributes {
+            switch attribute {
+            case .direction(let d): return d
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// Our answer: the chosen codec (and telephone-event when the phone has it), the direction mirrored.
+    static func answer(to offer: PhoneOffer, host: String, port: Int, sessionID: UInt64, version: UInt64) -> String {
+        let f = offer.format
+        var formats = [String(f.payloadType)]
+        var lines = ["a=rtpmap:\(f.payloadType) \(f.codec.rawValue)/\(f.codec.clockRate)\(f.codec == .opus ? "/2" : "")"]
+        if f.codec == .opus { lines.append("a=fmtp:\(f.payloadType) useinbandfec=1") }
+        if let te = f.telephoneEventPayloadType {
+            formats.append(String(te))
+            lines.append("a=rtpmap:\(te) telephone-event/8000")
+            lines.append("a=fmtp:\(te) 0-16")
+        }
+        lines.append("a=ptime:20")
+        lines.append("a=\(mirrored(offer.direction).rawValue)")
+        return session(host: host, port: port, sessionID: sessionID, version: version, formats: formats, lines: lines)
+    }
+
+    /// Our offer for an INVITE without SDP (late offer): everything we speak.
+    static func offer(host: String, port: Int, sessionID: UInt64, version: UInt64) -> String {
+        session(host: host, port: port, sessionID: sessionID, version: version, formats: ["111", "0", "8", "101"], lines: [
+            "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+            "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=ptime:20", "a=sendrecv",
+        ])
+    }
+
+    private static func session(host: String, port: Int, sessionID: UInt64, version: UInt64, formats: [String], lines: [String]) -> String {
+        let family = host.contains(":") ? "IP6" : "IP4"
+        return ([
+            "v=0", "o=Rooms \(sessionID) \(version) IN \(family) \(host)", "s=Rooms", "c=IN \(family) \(host)", "t=0 0",
+            "m=audio \(port) RTP/AVP \(formats.joined(separator: " "))",
+        ] + lines).joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func mirrored(_ d: SDPDirection) -> SDPDirection {
+        switch d {
+        case .sendonly: return .recvonly
+        case .recvonly: return .sendonly
+        default: return d
+        }
+    }
+}
