@@ -85,7 +85,13 @@ let package = Package(
         // SIP stack, IVR and the audio bridge into SFU rooms.
         .target(
             name: "SIPDialIn",
-            dependencies: ["SFU", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SFU",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: v5
         ),
         // The one binary: config, storage, HTTP + WebSocket wiring, service lifecycle.
@@ -126,6 +132,15 @@ let package = Package(
         .testTarget(name: "UsersTests", dependencies: ["Users"], swiftSettings: v5),
         .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: v5),
         .testTarget(name: "BuddyImagesTests", dependencies: ["BuddyImages"], swiftSettings: v5),
-        .testTarget(name: "SIPDialInTests", dependencies: ["SIPDialIn"], swiftSettings: v5),
+        .testTarget(
+            name: "SIPDialInTests",
+            dependencies: [
+                "SIPDialIn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: v5
+        ),
     ]
 )
