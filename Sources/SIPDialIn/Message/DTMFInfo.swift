@@ -42,7 +42,7 @@ public struct DTMFInfo: Equatable, Sendable {
         case "application/dtmf-relay":
             var signal: String?
             var duration: Int?
-            for rawLine in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) {
+            for rawLine in text.split(whereSeparator: \.isNewline) {
                 let kv = rawLine.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard kv.count == 2 else { continue }
                 let key = SIPSyntax.trim(kv[0]).lowercased(), value = String(SIPSyntax.trim(kv[1]))
@@ -58,7 +58,7 @@ public struct DTMFInfo: Equatable, Sendable {
             guard let signal else { throw ParseError.noSignal }
             self.init(digit: try Self.digit(signal), durationMs: duration ?? Self.defaultDurationMs)
         case "application/dtmf":
-            let value = String(SIPSyntax.trim(Substring(text.filter { $0 != "\r" && $0 != "\n" })))
+            let value = String(SIPSyntax.trim(Substring(text.filter { !$0.isNewline })))
             guard !value.isEmpty else { throw ParseError.noSignal }
             self.init(digit: try Self.digit(value), durationMs: Self.defaultDurationMs)
         default:

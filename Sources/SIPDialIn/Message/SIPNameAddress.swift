@@ -55,7 +55,7 @@ public struct SIPNameAddress: Equatable, Sendable, CustomStringConvertible {
             guard !s[..<end].contains("?") && !s[..<end].contains(",") else {
                 throw SIPSyntaxError("addr-spec with '?' or ',' must be in angle brackets")
             }
-            do { self.uri = try SIPURI(parsing: s[..<end]) } catch let e as SIPURIError { throw SIPSyntaxError(e.description) }
+            do { self.uri = try SIPURI(parsing: SIPSyntax.trim(s[..<end])) } catch let e as SIPURIError { throw SIPSyntaxError(e.description) }
             rest = s[end...]
         }
         self.displayName = displayName

@@ -120,7 +120,7 @@ public enum SIPParser {
                 throw SIPParseError.methodMismatch(requestLine: method.rawValue, cseq: cseq.method.rawValue)
             }
             if let mf = head.headers[SIPHeaderName.maxForwards] {
-                guard mf.utf8.count <= 3, mf.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !mf.isEmpty, Int(mf)! <= 255 else {
+                guard mf.utf8.count <= 9, mf.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), !mf.isEmpty, Int(mf)! <= 255 else {
                     throw SIPParseError.badHeaderValue(header: SIPHeaderName.maxForwards, reason: "'\(mf)' is not 0-255")
                 }
             }
