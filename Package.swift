@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Prompts")],
             swiftSettings: v5
@@ -132,6 +133,15 @@ let package = Package(
         .testTarget(name: "UsersTests", dependencies: ["Users"], swiftSettings: v5),
         .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: v5),
         .testTarget(name: "BuddyImagesTests", dependencies: ["BuddyImages"], swiftSettings: v5),
-        .testTarget(name: "SIPDialInTests", dependencies: ["SIPDialIn"], swiftSettings: v5),
+        .testTarget(
+            name: "SIPDialInTests",
+            dependencies: [
+                "SIPDialIn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: v5
+        ),
     ]
 )
