@@ -39,7 +39,8 @@ final class ConferencesConfigTests: XCTestCase {
         XCTAssertEqual(c.subject, "Conference Call: %Date% @ %Time% - %Subject%")
         XCTAssertTrue(c.body.hasPrefix("Please join my conference call\n\nSubject: %Subject%"))
         XCTAssertTrue(c.meeting.contains("%URL%"))
-        XCTAssertTrue(try load("").warnings.contains { $0.contains("[conferences] apps") }, "no apps is worth a warning")
+        XCTAssertFalse(try load("").warnings.contains { $0.contains("[conferences]") }, "a server without conferences stays quiet")
+        XCTAssertTrue(try load("users = a:b\n").warnings.contains { $0.contains("test.conf:5: [conferences] users") && $0.contains("no OAuth2 apps") })
     }
 
     func testAppsUsersAndDurations() throws {

@@ -95,8 +95,9 @@ extension ConfigLoader {
             }
             c.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
-        if c.enabled && c.apps.isEmpty {
-            warn("conferences", "apps", "no OAuth2 apps configured: POST \("api/mx/auth") answers 503 until apps = client:secret is set")
+        // Only worth a warning when someone is meant to log in: a server without conferences stays quiet.
+        if c.enabled && c.apps.isEmpty && !c.users.isEmpty {
+            warn("conferences", "users", "users but no OAuth2 apps configured: POST api/mx/auth answers 503 until apps = client:secret is set")
         }
         return c
     }
