@@ -31,7 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Up to 4.x: jwt-kit 5.7 needs swift-crypto 4 (and `_CryptoExtras` is still there in 4).
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: systemLibraries + [
         // Wire formats, crypto wrappers and the media model; knows no signaling.
@@ -82,11 +84,12 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        // SIP stack, IVR and the audio bridge into SFU rooms.
+        // SIP stack, IVR and the audio bridge into SFU rooms; conference schedules (Scheduling/) that map a PIN to a room.
         .target(
             name: "SIPDialIn",
             dependencies: [
-                "SFU", "COpus",
+                "SFU", "Users", "COpus",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "RoomsServer",
             dependencies: [
-                "Channeling", "Users", "BuddyImages", "SFU",
+                "Channeling", "Users", "BuddyImages", "SFU", "SIPDialIn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -113,6 +116,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: v5
         ),
@@ -136,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "SIPDialInTests",
             dependencies: [
-                "SIPDialIn",
+                "SIPDialIn", "Users",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

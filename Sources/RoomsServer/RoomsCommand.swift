@@ -9,6 +9,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SIPDialIn
 import Users
 
 @main
@@ -76,7 +77,7 @@ struct RoomsCommand: AsyncParsableCommand {
         if let o = overridesFile {
             ini.override(with: try IniFile(path: o, text: String(contentsOfFile: o, encoding: .utf8)))
         }
-        let sections: Set<String> = ["http", "https", "app", "modules", "log", "users", "nats", "rooms", "sfu", "sip"]
+        let sections: Set<String> = ["http", "https", "app", "modules", "log", "users", "nats", "rooms", "sfu", "sip", "conferences"]
         for (name, value) in ProcessInfo.processInfo.environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("ROOMS_") {
             let rest = name.dropFirst("ROOMS_".count)
             guard let underscore = rest.firstIndex(of: "_") else { continue }
@@ -100,7 +101,7 @@ struct RoomsCommand: AsyncParsableCommand {
         let ini = try readIni()
         let dataDir = ini.value("rooms", "data") ?? "./data"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("rooms.sqlite"))
+        let store = try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("rooms.sqlite"), migrations: MXAPI.migrations)
 
         var loader = ConfigLoader(ini: ini)
         var generated: [String: [UInt8]] = [:]
@@ -170,13 +171,16 @@ struct RoomsCommand: AsyncParsableCommand {
                                   message: "cannot read '\(path)': \(error)")
             }
         }
+        // Scheduled conferences: the MX API edits them, the SIP dial-in looks PINs up in the same store.
+        let conferences = ConferenceStore(db: store.dbWriter, schedule: ConferenceSchedule(earlyJoin: cfg.conferences.joinEarly))
+        let mx = try await MXAPI.make(config: cfg, store: store, conferences: conferences, hub: hub, logger: logger)
         let page = AppPage(config: cfg)
         let responder = AppResponder(
             config: cfg, page: page, staticFiles: StaticFiles(root: cfg.root),
             rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats(), sfu: sfu),
             buddyImages: BuddyImageRoutes(store: hub.images), accessTokens: accessTokens,
             metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)),
-            whip: WHIPEndpoints(config: cfg, hub: hub))
+            whip: WHIPEndpoints(config: cfg, hub: hub), mx: mx)
         let ws = WebSocketEndpoint(config: cfg, hub: hub, users: userModes, responder: responder, logger: logger)
 
         var services: [any Service] = []

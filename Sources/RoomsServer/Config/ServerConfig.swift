@@ -80,6 +80,8 @@ struct ServerConfig: Sendable {
     var sfuPort = 0
     var sfuBind = "0.0.0.0"  // default: the host of the first [http] listen address
     var sfuAnnounced: [String] = []
+    // [conferences] (Rooms' own)
+    var conferences = ConferencesConfig()
 
     /// Secrets that the file lacked and that were generated (name → value) for the caller to persist.
     var generatedSecretNames: [String] = []
@@ -127,15 +129,16 @@ struct ConfigLoader {
         "nats": ["channelling_trigger", "channelling_trigger_subject", "url", "establishtimeout", "client_id"],
         "rooms": ["data", "maxbodybytes", "buddyimagemaxbytes"],
         "sfu": ["enabled", "port", "bind", "announcedaddresses"],
+        "conferences": conferenceKeys,
     ]
 
     private func line(_ section: String, _ key: String) -> Int { ini.entry(section, key)?.line ?? 0 }
 
-    private func fail(_ section: String, _ key: String, _ message: String) -> ConfigError {
+    func fail(_ section: String, _ key: String, _ message: String) -> ConfigError {
         ConfigError(file: file, line: line(section, key), key: "[\(section)] \(key)", message: message)
     }
 
-    private mutating func warn(_ section: String, _ key: String, _ message: String) {
+    mutating func warn(_ section: String, _ key: String, _ message: String) {
         let l = line(section, key)
         warnings.append(l > 0 ? "\(file):\(l): [\(section)] \(key): \(message)" : "\(file): [\(section)] \(key): \(message)")
     }
@@ -329,6 +332,7 @@ struct ConfigLoader {
         let httpHost = c.httpListen.first.flatMap(parseListen)?.host ?? "0.0.0.0"
         c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? httpHost
         c.sfuAnnounced = list("sfu", "announcedAddresses")
+        c.conferences = try loadConferences()
         c.warnings = warnings
         return c
     }

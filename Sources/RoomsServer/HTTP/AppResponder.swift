@@ -17,6 +17,8 @@ struct AppResponder: HTTPResponder {
     let accessTokens: AccessTokens?
     let metrics: HTTPMetrics
     let whip: WHIPEndpoints
+    /// The MX conference API, nil when `[conferences] enabled = false`.
+    let mx: MXAPI?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -98,6 +100,10 @@ struct AppResponder: HTTPResponder {
             let segs = tail.split(separator: "/", omittingEmptySubsequences: false)
             if segs.count == 1 && !segs[0].isEmpty { return (.api, Reply.redirect(base + rest + "/" + suffix, htmlBody: true)) }
             if segs.count == 2 && !segs[0].isEmpty && segs[1].isEmpty { return (.api, await self.rest.handle(request, resource: "sessions/\(segs[0])/")) }
+        }
+        if rest.hasPrefix("api/mx/") {
+            guard let mx else { return (.api, Reply.error(.notFound, "not_found", "The conference API is disabled ([conferences] enabled = false)")) }
+            return (.api, await mx.handle(request, path: String(rest.dropFirst("api/mx/".count))))
         }
         if rest.hasSuffix("/") {
             // Strict-slash redirects exist only where a route would match without the slash: any method for a
