@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import Metrics
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import SIPDialIn
@@ -174,10 +175,29 @@ struct RoomsCommand: AsyncParsableCommand {
         // Scheduled conferences: the MX API edits them, the SIP dial-in looks PINs up in the same store.
         let conferences = ConferenceStore(db: store.dbWriter, schedule: ConferenceSchedule(earlyJoin: cfg.conferences.joinEarly))
         let mx = try await MXAPI.make(config: cfg, store: store, conferences: conferences, hub: hub, logger: logger)
+        // Phones: SIP calls whose PIN opens a room (static [sip] pins first, then the conference schedule).
+        var dialIn: DialInLifecycle? = nil
+        if cfg.sip.enabled {
+            guard let sfu else {
+                throw ConfigError(file: ini.path, line: ini.entry("sip", "enabled")?.line ?? 0, key: "[sip] enabled",
+                                  message: "dial-in bridges phones into the SFU: enable [sfu] too")
+            }
+            let pins = ChainedPins([StaticPins(cfg.sip.pins), SchedulePins(directory: conferences)])
+            let service = try DialInService(sip: cfg.sip.sip, settings: cfg.sip.media, sfu: sfu.sfu, pins: pins,
+                                            rooms: HubPhoneRooms(hub: hub, version: cfg.version),
+                                            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "rooms.dialin"))
+            try await service.start()
+            logger.notice("SIP dial-in listening", metadata: [
+                "udp": "\(cfg.sip.sip.udpHost ?? "-"):\(service.ua.udpPort ?? 0)", "tcp": "\(cfg.sip.sip.tcpHost ?? "-"):\(service.ua.tcpPort ?? 0)",
+                "registrar": "\(cfg.sip.sip.registration.map { "\($0.registrar)" } ?? "none")",
+            ])
+            dialIn = DialInLifecycle(service)
+        }
         let page = AppPage(config: cfg)
         let responder = AppResponder(
             config: cfg, page: page, staticFiles: StaticFiles(root: cfg.root),
-            rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats(), sfu: sfu),
+            rest: RestAPI(config: cfg, page: page, hub: hub, users: userModes, store: store, tokens: accessTokens, runtime: RuntimeStats(), sfu: sfu,
+                          dialIn: dialIn),
             buddyImages: BuddyImageRoutes(store: hub.images), accessTokens: accessTokens,
             metrics: HTTPMetrics(registry: PrometheusExposition(registry: registry)),
             whip: WHIPEndpoints(config: cfg, hub: hub), mx: mx)
@@ -203,6 +223,7 @@ struct RoomsCommand: AsyncParsableCommand {
         }
         services.append(RoomSweeper(hub: hub))
         if let sfu { services.append(sfu) }
+        if let dialIn { services.append(dialIn) }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

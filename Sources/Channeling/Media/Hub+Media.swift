@@ -153,6 +153,22 @@ extension Hub {
         return result
     }
 
+    /// The room a session is in (its channeling id, which is also the SFU's room key).
+    public func roomId(of handle: SessionHandle) -> String? { handle.session.roomId }
+
+    /// Tracks a session publishes through a transport made outside channeling (the SIP bridge's phones): the
+    /// room sees them like a browser's tracks. `tracks`: (publisher mid, kind, track id).
+    public func attachPublication(of handle: SessionHandle, transportID: String, tracks: [(mid: String, kind: String, trackID: String)]) async {
+        guard let roomId = handle.session.roomId else { return }
+        var infos: [String: TrackInfo] = [:]
+        for t in tracks {
+            infos[t.mid] = TrackInfo(Track: t.trackID, Mid: nil, Session: handle.id, Kind: t.kind,
+                                     Source: t.kind == "audio" ? "microphone" : "camera", Muted: false)
+        }
+        setPublication(Publication(transportID: transportID, tracks: infos), of: handle.id, in: roomId)
+        if let room = room(roomId) { await announceTracks(in: room) }
+    }
+
     /// A WHEP viewer: every track the room has now.
     public func subscribeExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
         guard let media else { throw ExternalMediaError.unavailable }

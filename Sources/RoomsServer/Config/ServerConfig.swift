@@ -82,6 +82,8 @@ struct ServerConfig: Sendable {
     var sfuAnnounced: [String] = []
     // [conferences] (Rooms' own)
     var conferences = ConferencesConfig()
+    // [sip] (Rooms' own): dial-in by phone
+    var sip = SIPDialInConfig()
 
     /// Secrets that the file lacked and that were generated (name → value) for the caller to persist.
     var generatedSecretNames: [String] = []
@@ -130,6 +132,7 @@ struct ConfigLoader {
         "rooms": ["data", "maxbodybytes", "buddyimagemaxbytes"],
         "sfu": ["enabled", "port", "bind", "announcedaddresses"],
         "conferences": conferenceKeys,
+        "sip": sipKeys,
     ]
 
     private func line(_ section: String, _ key: String) -> Int { ini.entry(section, key)?.line ?? 0 }
@@ -333,6 +336,7 @@ struct ConfigLoader {
         c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? httpHost
         c.sfuAnnounced = list("sfu", "announcedAddresses")
         c.conferences = try loadConferences()
+        c.sip = try loadSIP(httpHost: httpHost)
         c.warnings = warnings
         return c
     }

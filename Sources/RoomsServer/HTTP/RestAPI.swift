@@ -15,6 +15,7 @@ struct RestAPI: Sendable {
     let tokens: AccessTokens?
     let runtime: RuntimeStats
     let sfu: SFUMedia?
+    var dialIn: DialInLifecycle? = nil
 
     struct BodyTooLarge: Error {}
 
@@ -242,6 +243,7 @@ struct RestAPI: Sendable {
             ("hub", .object(hubMembers)),
         ]
         if let sfu { members.append(("sfu", await sfu.statsDocument())) }
+        if let dialIn { members.append(("sip", await dialIn.statsDocument())) }
         let doc = JSONValue.object(members)
         var h = HTTPFields()
         h[.accessControlAllowOrigin] = "*"

@@ -10,7 +10,7 @@ import SFU
 final class PhoneLeg {
     let id: String
     let eventLoop: EventLoop
-    let format: PhoneMediaFormat
+    private(set) var format: PhoneMediaFormat
     private let channel: Channel
     private let logger: Logger
     /// Where RTP goes: the SDP's address until the phone's own packets show where it really is (symmetric RTP,
@@ -19,8 +19,8 @@ final class PhoneLeg {
     private var latched = false
 
     private var jitter = JitterBuffer()
-    private let decoder: AudioDecoder
-    private let encoder: AudioEncoder
+    private var decoder: AudioDecoder
+    private var encoder: AudioEncoder
     private var packetizer: RtpPacketizer
     private var dtmf = DTMFDetector()
     private var inbound: [Float] = []
@@ -146,6 +146,20 @@ final class PhoneLeg {
         }
         channel.flush()
         packetsSent += sent
+    }
+
+    /// A re-INVITE changed the codec: new coder state, same SSRC (the phone sees one stream with a new format).
+    func reconfigure(_ newFormat: PhoneMediaFormat) throws {
+        guard newFormat != format else { return }
+        if newFormat.codec != format.codec {
+            decoder = try AudioDecoder(codec: newFormat.codec)
+            encoder = try AudioEncoder(codec: newFormat.codec)
+            jitter = JitterBuffer()
+            inbound.removeAll()
+        }
+        packetizer = RtpPacketizer(ssrc: packetizer.ssrc, payloadType: newFormat.payloadType)
+        format = newFormat
+        outboundStarted = false
     }
 
     /// The phone's address changed in a re-INVITE: send there until its packets say otherwise.

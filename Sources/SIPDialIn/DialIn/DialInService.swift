@@ -1,0 +1,254 @@
+// Dial-in as a whole: the SIP user agent's calls become phone sessions (IVR, then a seat in a room), and each room
+// with phones in it gets one audio bridge. Owns the tables of sessions and bridges; sessions own their calls' media.
+
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SFU
+
+public final class DialInService: SIPCallDelegate, @unchecked Sendable {
+    public let ua: SIPUserAgent
+    let settings: DialInSettings
+    let sfu: SFUService
+    let pins: PinDirectory
+    let rooms: PhoneRooms
+    let prompts: PromptLibrary
+    private let logger: Logger
+    private let bridges = BridgeRegistry()
+    /// Sessions by Call-ID, and calls that ended before their session existed (CANCEL during setup).
+    private let table = NIOLockedValueBox(Table())
+    private struct Table { var sessions: [String: PhoneSession] = [:]; var endedEarly: Set<String> = [] }
+
+    public init(sip: SIPConfiguration, settings: DialInSettings, sfu: SFUService, pins: PinDirectory, rooms: PhoneRooms,
+                eventLoopGroup: EventLoopGroup, logger: Logger = Logger(label: "rooms.dialin")) throws {
+        self.settings = settings
+        self.sfu = sfu
+        self.pins = pins
+        self.rooms = rooms
+        self.logger = logger
+        prompts = try PromptLibrary()
+        ua = SIPUserAgent(configuration: sip, eventLoopGroup: eventLoopGroup, logger: Logger(label: "rooms.sip"))
+        ua.delegate = self
+    }
+
+    public func start() async throws { try await ua.start() }
+
+    public func stop() async {
+        for session in table.withLockedValue({ Array($0.sessions.values) }) { session.call.hangup() }
+        await ua.stop()
+    }
+
+    public var activeCallCount: Int { table.withLockedValue { $0.sessions.count } }
+
+    /// Counters for /api/v1/stats and the benchmark: calls, bridges, mixing time.
+    public func statistics() async -> DialInStatistics {
+        var stats = DialInStatistics()
+        stats.calls = activeCallCount
+        for bridge in await bridges.all() {
+            let (phones, busy, ticks) = (try? await bridge.eventLoop.submit { (bridge.phoneCount, bridge.busyNanoseconds, bridge.ticks) }.get()) ?? (0, 0, 0)
+            stats.bridges += 1
+            stats.phonesInRooms += phones
+            stats.mixNanoseconds += busy
+            stats.mixTicks += ticks
+        }
+        return stats
+    }
+
+    // MARK: - SIP events (on the UA's loop)
+
+    public func sipUserAgent(_ ua: SIPUserAgent, incomingCall call: SIPCall) {
+        let offer: PhoneOffer?
+        if let sdp = call.offer {
+            guard let parsed = try? PhoneSDP.parse(String(decoding: sdp, as: UTF8.self)) else {
+                logger.notice("call \(call.callID): no usable audio in the offer")
+                return call.reject(status: 488, reason: "Not Acceptable Here")
+            }
+            offer = parsed
+        } else {
+            offer = nil // late offer: we offer, the phone answers in the ACK
+        }
+        let name = Self.displayName(call)
+        Task { await self.setUp(call, offer: offer, name: name) }
+    }
+
+    private func setUp(_ call: SIPCall, offer: PhoneOffer?, name: String) async {
+        let loop = sfu.eventLoopGroup.next()
+        let format = offer?.format ?? PhoneMediaFormat(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101)
+        let remote = offer.flatMap { o in o.host.flatMap { try? SocketAddress.makeAddressResolvingHost($0, port: o.port) } }
+        var callLogger = logger
+        callLogger[metadataKey: "call-id"] = "\(call.callID)"
+        let leg: PhoneLeg
+        do {
+            leg = try await PhoneLeg.open(id: call.callID, on: loop, host: settings.rtpHost, ports: settings.rtpPorts,
+                                          format: format, remote: remote, logger: callLogger)
+        } catch {
+            callLogger.error("no RTP port: \(error)")
+            return call.reject(status: 503, reason: "Service Unavailable")
+        }
+        let session = PhoneSession(call: call, leg: leg, displayName: name, service: self, logger: callLogger)
+        let endedEarly = table.withLockedValue { t -> Bool in
+            if t.endedEarly.remove(call.callID) != nil { return true }
+            t.sessions[call.callID] = session
+            return false
+        }
+        if endedEarly { return leg.eventLoop.execute { leg.close() } }
+        let version = UInt64(Date().timeIntervalSince1970)
+        let sdp = offer.map { PhoneSDP.answer(to: $0, host: settings.announcedHost, port: leg.localPort, sessionID: version, version: 1) }
+            ?? PhoneSDP.offer(host: settings.announcedHost, port: leg.localPort, sessionID: version, version: 1)
+        call.answer(sdp: Array(sdp.utf8))
+        callLogger.info("call from \(name) answered with \(format.codec.rawValue)")
+        leg.eventLoop.execute { session.start() }
+    }
+
+    public func sipCall(_ call: SIPCall, didReceiveReoffer sdp: [UInt8]) -> [UInt8]? {
+        guard let session = session(call.callID), let offer = try? PhoneSDP.parse(String(decoding: sdp, as: UTF8.self)) else {
+            return nil
+        }
+        let leg = session.leg
+        leg.eventLoop.execute {
+            try? leg.reconfigure(offer.format)
+            leg.onHold = offer.direction == .sendonly || offer.direction == .inactive
+            leg.update(remote: offer.host.flatMap { try? SocketAddress.makeAddressResolvingHost($0, port: offer.port) })
+        }
+        let version = UInt64(Date().timeIntervalSince1970)
+        return Array(PhoneSDP.answer(to: offer, host: settings.announcedHost, port: leg.localPort, sessionID: version, version: version).utf8)
+    }
+
+    public func sipCall(_ call: SIPCall, didReceiveAckAnswer sdp: [UInt8]) {
+        guard let session = session(call.callID), let answer = try? PhoneSDP.parse(String(decoding: sdp, as: UTF8.self)) else { return }
+        let leg = session.leg
+        leg.eventLoop.execute {
+            try? leg.reconfigure(answer.format)
+            leg.update(remote: answer.host.flatMap { try? SocketAddress.makeAddressResolvingHost($0, port: answer.port) })
+        }
+    }
+
+    public func sipCall(_ call: SIPCall, didReceiveInfoDigit digit: Character, durationMs: Int) {
+        guard let session = session(call.callID) else { return }
+        session.eventLoop.execute { session.press(digit) }
+    }
+
+    public func sipCallDidEnd(_ call: SIPCall, reason: SIPCallEndReason) {
+        let session = table.withLockedValue { t -> PhoneSession? in
+            if let s = t.sessions.removeValue(forKey: call.callID) { return s }
+            t.endedEarly.insert(call.callID)
+            return nil
+        }
+        logger.info("call \(call.callID) ended: \(reason)")
+        guard let session else { return }
+        session.eventLoop.execute { session.end() }
+    }
+
+    public func sipUserAgent(_ ua: SIPUserAgent, registrationStateDidChange state: SIPRegistrationState) {
+        logger.notice("SIP registration: \(state)")
+    }
+
+    private func session(_ callID: String) -> PhoneSession? { table.withLockedValue { $0.sessions[callID] } }
+
+    // MARK: - Rooms
+
+    /// Seats the phone: a participant of the room, its voice a track of the room, its ears on the room's bridge.
+    func seat(for session: PhoneSession, room: String) async throws -> (PhoneSeat, RoomBridge, DirectTransport) {
+        let seat = try await rooms.enter(room: room, displayName: session.displayName, avatarPNG: nil) { [weak session] in
+            session?.eventLoop.execute { session?.roomEnded() }
+        }
+        do {
+            let bridge = try await bridges.acquire(seat.mediaRoom) { [sfu, logger] in
+                RoomBridge(room: seat.mediaRoom, tap: try await sfu.attachAudioTap(room: seat.mediaRoom), logger: logger)
+            }
+            guard bridge.eventLoop === session.leg.eventLoop else {
+                // Not reached with the SFU's single media loop; a multi-loop SFU needs legs bound on the room's loop.
+                _ = await bridges.release(seat.mediaRoom)
+                throw DialInError.loopMismatch
+            }
+            let ssrc = UInt32.random(in: 1 ... .max)
+            let trackID = "phone-" + session.call.callID.prefix(12).filter { $0.isLetter || $0.isNumber }
+            let track = PhonePublisher.track(ssrc: ssrc, streamID: "phone-stream-\(ssrc)", trackID: trackID)
+            let (transport, _) = try await sfu.attachDirect(room: seat.mediaRoom, tracks: [track])
+            let publisher = try PhonePublisher(transport: transport, ssrc: ssrc, trackID: trackID)
+            try await bridge.eventLoop.submit { bridge.add(session.leg, publisher: publisher) }.get()
+            await seat.publish(transportID: transport.id, tracks: [PhoneTrack(kind: "audio", trackID: trackID, mid: "0")])
+            return (seat, bridge, transport)
+        } catch {
+            await seat.leave()
+            throw error
+        }
+    }
+
+    /// Undoes `seat(for:room:)` (any part of it that happened).
+    func release(seat: PhoneSeat?, bridge: RoomBridge?, transport: DirectTransport?, leg: PhoneLeg?) async {
+        if let bridge {
+            try? await bridge.eventLoop.submit {
+                if let leg { bridge.remove(leg) }
+                transport?.close()
+            }.get()
+            if let emptied = await bridges.release(bridge.room) {
+                try? await emptied.eventLoop.submit { emptied.close() }.get()
+            }
+        } else if let transport {
+            try? await transport.eventLoop.submit { transport.close() }.get()
+        }
+        if let leg { try? await leg.eventLoop.submit { leg.close() }.get() }
+        await seat?.leave()
+    }
+
+    /// The name the room shows: the caller's display name, else the number with its middle masked.
+    static func displayName(_ call: SIPCall) -> String {
+        if let name = call.remoteDisplayName?.trimmingCharacters(in: .whitespaces), !name.isEmpty,
+           !name.allSatisfy({ $0.isNumber || $0 == "+" }) {
+            return name
+        }
+        return "Phone " + maskedNumber(call.remoteUser ?? "")
+    }
+
+    /// "+4917012345678" → "+49•••••••5678": enough to recognise a colleague, not enough to copy the number.
+    static func maskedNumber(_ number: String) -> String {
+        let characters = Array(number)
+        guard characters.count > 6 else { return characters.isEmpty ? "unknown" : number }
+        let keepStart = characters.first == "+" ? 3 : 2, keepEnd = 4
+        return String(characters.prefix(keepStart)) + String(repeating: "•", count: characters.count - keepStart - keepEnd)
+            + String(characters.suffix(keepEnd))
+    }
+}
+
+public enum DialInError: Error { case loopMismatch }
+
+public struct DialInStatistics: Sendable, Equatable {
+    public var calls = 0
+    public var bridges = 0
+    public var phonesInRooms = 0
+    public var mixNanoseconds: UInt64 = 0
+    public var mixTicks = 0
+}
+
+/// One bridge per room, created once even when two phones arrive together, closed when its last phone leaves.
+actor BridgeRegistry {
+    private var bridges: [String: Task<RoomBridge, Error>] = [:]
+    private var users: [String: Int] = [:]
+
+    func acquire(_ room: String, make: @escaping @Sendable () async throws -> RoomBridge) async throws -> RoomBridge {
+        let task: Task<RoomBridge, Error>
+        if let existing = bridges[room] { task = existing } else { task = Task { try await make() }; bridges[room] = task }
+        users[room, default: 0] += 1
+        do { return try await task.value } catch {
+            _ = await release(room)
+            throw error
+        }
+    }
+
+    /// The bridge to close when its last user is gone.
+    func release(_ room: String) async -> RoomBridge? {
+        users[room, default: 1] -= 1
+        guard users[room] == 0 else { return nil }
+        users[room] = nil
+        guard let task = bridges.removeValue(forKey: room) else { return nil }
+        return try? await task.value
+    }
+
+    func all() async -> [RoomBridge] {
+        var list: [RoomBridge] = []
+        for task in bridges.values { if let b = try? await task.value { list.append(b) } }
+        return list
+    }
+}
