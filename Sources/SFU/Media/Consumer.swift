@@ -32,6 +32,7 @@ public final class Consumer {
     var preference = LayerPreference()
     /// Layer changes after the first (each at a keyframe of the new layer).
     var layerSwitches: Int { switcher.switches }
+    var lastLayerChangeNanos: UInt64 { switcher.lastChangeNanos }
     private var history = SentPacketHistory()
 
     /// Test hook (see Router.simulatedForwardingLossInterval).

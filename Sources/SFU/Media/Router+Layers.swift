@@ -64,9 +64,21 @@ extension Consumer {
 }
 
 extension Router.TransportContext {
-    /// A REMB from the subscriber. A drop of more than 5 % (REMB is rounded, and steady otherwise) is congestion.
+    /// A layer change sends a keyframe burst and changes the throughput the estimator sees; a drop right after one
+    /// is the estimator settling (seen with Chrome on loopback), not a congested path.
+    static let settleAfterLayerChange: UInt64 = 3_000_000_000
+
+    /// A REMB from the subscriber. A drop of more than 5 % (REMB is rounded, and steady otherwise) is congestion,
+    /// unless a layer change on this connection explains it.
     func recordEstimate(_ bitrate: Int, at now: NIODeadline) {
-        if let previous = estimatedBitrate, Double(bitrate) < Double(previous) * 0.95 { congestedAt = now }
+        let nowNanos = now.uptimeNanoseconds
+        let settling = consumers.contains { $0.lastLayerChangeNanos != 0 && nowNanos &- $0.lastLayerChangeNanos < Self.settleAfterLayerChange }
+        if let previous = estimatedBitrate, Double(bitrate) < Double(previous) * 0.95, !settling { congestedAt = now }
         estimatedBitrate = bitrate
+    }
+
+    /// Receiver reports: more than 10 % of a video stream lost since the last report is congestion too.
+    func recordLoss(fraction: UInt8, at now: NIODeadline) {
+        if fraction > 25 { congestedAt = now }
     }
 }

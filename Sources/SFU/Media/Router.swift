@@ -322,8 +322,10 @@ extension Router: WebRtcTransportDelegate {
     /// RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, all in 1/65536 s (the middle 32 bits of NTP time).
     private func recordRoundTrips(_ blocks: [RTCPReportBlock], in context: TransportContext) {
         let now = UInt32(truncatingIfNeeded: ntpNow() >> 16)
-        for block in blocks where block.lastSenderReport != 0 {
+        for block in blocks {
             guard let consumer = context.consumersBySSRC[block.ssrc] else { continue }
+            if consumer.producer.kind == .video { context.recordLoss(fraction: block.fractionLost, at: .now()) }
+            guard block.lastSenderReport != 0 else { continue }
             let rtt = now &- block.lastSenderReport &- block.delaySinceLastSenderReport
             guard rtt < 0x8000_0000 else { continue } // clock went "backwards": a stale or bogus report
             consumer.roundTripMicros = Int(UInt64(rtt) * 1_000_000 >> 16)

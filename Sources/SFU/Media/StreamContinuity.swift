@@ -131,8 +131,9 @@ struct LayerSwitcher {
     let needsKeyframe: Bool
     private(set) var currentLayer: Int?
     var targetLayer: Int
-    /// Changes of layer after the first.
+    /// Changes of layer after the first, and when the last change (or the start) happened.
     private(set) var switches = 0
+    private(set) var lastChangeNanos: UInt64 = 0
     private var continuity: StreamContinuity
 
     init(needsKeyframe: Bool, targetLayer: Int, continuity: StreamContinuity = StreamContinuity()) {
@@ -151,6 +152,7 @@ struct LayerSwitcher {
             guard layer == targetLayer, !needsKeyframe || vp8?.isKeyframeStart == true else { return nil }
             if currentLayer != nil { switches += 1 }
             currentLayer = layer
+            lastChangeNanos = nowNanos
             continuity.rebase(sequenceNumber: sequenceNumber, timestamp: timestamp, pictureID: vp8?.pictureID,
                               tl0PictureIndex: vp8?.tl0PictureIndex, clockRate: clockRate, nowNanos: nowNanos)
         }
