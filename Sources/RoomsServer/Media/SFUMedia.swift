@@ -52,7 +52,7 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     }
 
     func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?, layer: String?) async {
-        try? await sfu.setLayerPreference(room: room, transportID: transportID, trackID: trackID, maxWidth: maxWidth,
+        _ = try? await sfu.setLayerPreference(room: room, transportID: transportID, trackID: trackID, maxWidth: maxWidth,
                                           maxHeight: maxHeight, layer: layer)
     }
 
