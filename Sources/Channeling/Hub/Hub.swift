@@ -58,6 +58,8 @@ public final class Hub: @unchecked Sendable {
     /// SFU state (Media/Hub+Media.swift): room id → session Id → its publication; session Id → subscriber transport.
     var publications: [String: [String: Publication]] = [:]
     var subscriberTransports: [String: (room: String, transportID: String)] = [:]
+    /// SfuLayer wishes by session and track, re-applied to each new subscriber connection of the session.
+    var layerPreferences: [String: [String: Hub.LayerPayload]] = [:]
     /// The SFU, or nil when it is disabled (SFU messages then get `sfu_unavailable`).
     public let media: RoomMedia?
     private var acceptedCount = 0

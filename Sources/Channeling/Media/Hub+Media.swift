@@ -11,6 +11,14 @@ extension Hub {
     }
     struct SubscribePayload: Decodable { var Offer: SdpDocument? }
     struct MutePayload: Decodable { var Mid: String?; var Muted: Bool? }
+    /// SfuLayer: the tile size (device pixels) a subscriber shows a track at, or an explicit layer (rid or q/h/f).
+    struct LayerPayload: Decodable {
+        var Track: String?
+        var MaxWidth: Int?
+        var MaxHeight: Int?
+        var Layer: String?
+        var Rid: String?
+    }
     struct AnswerDocument: Encodable {
         var `Type` = "SfuAnswer"
         var Answer: SdpDocument
@@ -59,6 +67,8 @@ extension Hub {
                 }
                 let previous = swapSubscriber(of: session.id, to: (roomId, result.transportID))
                 send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: mapped), iid: iid)
+                // The client sends each wish once; a new subscriber connection must keep them.
+                for wish in layerWishes(of: session.id) { await applyLayer(wish, room: roomId, transportID: result.transportID, media: media) }
                 if let previous {
                     // The client switches to its new connection once media arrives there; close the old one after.
                     Task {
@@ -77,10 +87,26 @@ extension Hub {
                 if message.Type == "SfuMute" { pub.tracks[mid]?.Muted = p.Muted ?? false } else { pub.tracks[mid] = nil }
             }
             await announceTracks(in: room)
-        default:  // SfuLayer: one layer per track until simulcast lands; accepted without effect.
+        case "SfuLayer":
+            guard let p = message.SfuLayer, let track = p.Track, !track.isEmpty else {
+                return sendError(session, "bad_request", "SfuLayer needs a Track", iid: iid)
+            }
+            locked { layerPreferences[session.id, default: [:]][track] = p }
+            guard let subscriber = locked({ subscriberTransports[session.id] }), subscriber.room == roomId else { return }
+            await applyLayer(p, room: roomId, transportID: subscriber.transportID, media: media)
+        default:
             return
         }
     }
+
+    private func applyLayer(_ p: LayerPayload, room: String, transportID: String, media: RoomMedia) async {
+        guard let track = p.Track else { return }
+        await media.setLayer(room: room, transportID: transportID, trackID: track,
+                             maxWidth: p.MaxWidth.map { max(0, $0) }, maxHeight: p.MaxHeight.map { max(0, $0) },
+                             layer: p.Layer ?? p.Rid)
+    }
+
+    private func layerWishes(of id: String) -> [LayerPayload] { locked { Array((layerPreferences[id] ?? [:]).values) } }
 
     /// Tells every member of the room the current track list (after a publish, mute, unpublish or departure).
     func announceTracks(in room: Room) async {
@@ -93,6 +119,7 @@ extension Hub {
         let (pub, sub) = locked { () -> (Publication?, (room: String, transportID: String)?) in
             let p = publications[roomId]?.removeValue(forKey: session.id)
             let s = subscriberTransports.removeValue(forKey: session.id)
+            layerPreferences[session.id] = nil
             return (p, s)
         }
         guard let media else { return }

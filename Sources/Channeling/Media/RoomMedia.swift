@@ -6,6 +6,15 @@ public protocol RoomMedia: Sendable {
     func publish(room: String, offer: String) async throws -> MediaNegotiation
     func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation
     func close(room: String, transportID: String) async
+    /// A subscriber's simulcast wish for one track on its subscriber connection (SfuLayer): tile size in device
+    /// pixels and/or a layer by rid or q/h/f.
+    func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?, layer: String?) async
+}
+
+extension RoomMedia {
+    /// Media without simulcast has nothing to choose.
+    public func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?,
+                         layer: String?) async {}
 }
 
 public struct MediaNegotiation: Sendable {

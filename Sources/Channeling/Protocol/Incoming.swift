@@ -22,6 +22,7 @@ struct Incoming: Decodable {
     var SfuSubscribe: Hub.SubscribePayload?
     var SfuMute: Hub.MutePayload?
     var SfuUnpublish: Hub.MutePayload?
+    var SfuLayer: Hub.LayerPayload?
 
     struct Credentials: Codable, Equatable {
         var PIN: String?

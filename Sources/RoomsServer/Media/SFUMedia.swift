@@ -51,6 +51,11 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
         try? await sfu.closeTransport(room: room, transportID: transportID)
     }
 
+    func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?, layer: String?) async {
+        _ = try? await sfu.setLayerPreference(room: room, transportID: transportID, trackID: trackID, maxWidth: maxWidth,
+                                          maxHeight: maxHeight, layer: layer)
+    }
+
     /// Active media sections with their track ids: a publisher's come from its offer, a subscriber's from our answer.
     static func sections(_ offer: String, answer: String, fromOffer: Bool) throws -> [MediaNegotiation.Section] {
         let answerSDP = try SessionDescription.parse(answer)
@@ -79,8 +84,39 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
                     ("nacksReceived", i(r.feedback.nacksReceived)), ("packetsRetransmitted", i(r.feedback.packetsRetransmitted)),
                     ("keyframeRequestsReceived", i(r.feedback.keyframeRequestsReceived)),
                     ("keyframeRequestsSent", i(r.feedback.keyframeRequestsSent)),
+                    ("transportCCFeedbackSent", i(r.feedback.transportCCFeedbackSent)),
+                    ("videoProducers", .array(r.videoProducers.map(Self.producerDocument))),
+                    ("videoConsumers", .array(r.videoConsumers.map(Self.consumerDocument))),
                 ]))
             })),
+        ])
+    }
+
+    /// A video producer with its simulcast layers (lowest first).
+    static func producerDocument(_ p: SFUProducerReport) -> JSONValue {
+        func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
+        return .object([
+            ("producer", .string(p.producerID)), ("track", .string(p.trackID)), ("packetsRecovered", i(p.packetsRecovered)),
+            ("layers", .array(p.layers.map { l in
+                .object([
+                    ("rid", l.rid.map(JSONValue.string) ?? .null), ("ssrc", l.ssrc.map { i(Int($0)) } ?? .null),
+                    ("rtxSsrc", l.rtxSSRC.map { i(Int($0)) } ?? .null), ("packets", i(l.packets)),
+                    ("keyframes", i(l.keyframes)), ("bitrate", i(l.bitrate)), ("active", .bool(l.active)),
+                    ("width", i(l.width)), ("height", i(l.height)),
+                ])
+            })),
+        ])
+    }
+
+    /// A video consumer: which layer it forwards, which it wants, how often it switched, its subscriber's estimate.
+    static func consumerDocument(_ c: SFUConsumerReport) -> JSONValue {
+        func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
+        return .object([
+            ("consumer", .string(c.consumerID)), ("producer", .string(c.producerID)), ("track", .string(c.trackID)),
+            ("transport", .string(c.transportID)), ("currentLayer", c.currentLayer.map(i) ?? .null),
+            ("targetLayer", i(c.targetLayer)), ("layerSwitches", i(c.layerSwitches)), ("packetsSent", i(c.packetsSent)),
+            ("bitrate", i(c.bitrate)), ("estimatedBitrate", c.estimatedBitrate.map(i) ?? .null),
+            ("rttMs", c.roundTripMillis.map(JSONValue.double) ?? .null),
         ])
     }
 
@@ -95,5 +131,16 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
         Gauge(label: "rooms_sfu_nacks_received").record(rooms.reduce(0) { $0 + $1.feedback.nacksReceived })
         Gauge(label: "rooms_sfu_packets_retransmitted").record(rooms.reduce(0) { $0 + $1.feedback.packetsRetransmitted })
         Gauge(label: "rooms_sfu_keyframe_requests_sent").record(rooms.reduce(0) { $0 + $1.feedback.keyframeRequestsSent })
+        Gauge(label: "rooms_sfu_transport_cc_feedback_sent").record(rooms.reduce(0) { $0 + $1.feedback.transportCCFeedbackSent })
+        Gauge(label: "rooms_sfu_layer_switches").record(rooms.reduce(0) { $0 + $1.videoConsumers.reduce(0) { $0 + $1.layerSwitches } })
+        // Bounded label sets only: consumers and producers come and go, their ids would pile up as stale series.
+        let layers = rooms.flatMap(\.videoProducers).flatMap(\.layers)
+        Gauge(label: "rooms_sfu_video_layers_active").record(layers.filter(\.active).count)
+        Gauge(label: "rooms_sfu_video_ingress_bitrate").record(layers.reduce(0) { $0 + $1.bitrate })
+        let consumers = rooms.flatMap(\.videoConsumers)
+        for layer in 0 ..< 3 {
+            Gauge(label: "rooms_sfu_video_consumers_on_layer", dimensions: [("layer", String(layer))])
+                .record(consumers.filter { $0.currentLayer == layer }.count)
+        }
     }
 }

@@ -1,5 +1,5 @@
-// An incoming track: what one publisher sends on one m-line. Keeps the retransmission cache and the
-// receive statistics, and knows which consumers to forward to. Lives on its Router's loop.
+// An incoming track: what one publisher sends on one m-line, as one layer or as several simulcast layers (each its
+// own SSRC, see ProducerLayer). Knows which consumers to forward to. Lives on its Router's loop.
 
 import NIOCore
 
@@ -8,6 +8,8 @@ public final class Producer {
     public let kind: MediaKind
     /// The publisher's codec (its payload type on the publisher's connection).
     public let codec: RtpCodec
+    /// The publisher's RTX payload type for the codec, when retransmissions come as RTX (RFC 4588).
+    let rtxPayloadType: UInt8?
     /// a=msid of the publisher's track, reused towards subscribers so they can group audio with video.
     public let streamID: String
     public let trackID: String
@@ -16,52 +18,84 @@ public final class Producer {
     /// Header extensions the publisher's packets carry: URI -> the publisher's id.
     let headerExtensions: [String: UInt8]
     let transport: MediaTransport
-    /// From the offer's a=ssrc, or learned from the first packet with the codec's payload type.
-    var ssrc: UInt32?
+    /// Lowest resolution first; one layer without simulcast.
+    let layers: [ProducerLayer]
     var consumers: [Consumer] = []
-    var cache: RtpPacketCache
-    var receiveStatistics = ReceiveStatistics()
-    var lastKeyframeRequest: NIODeadline?
     public private(set) var packetsReceived = 0
+    public private(set) var packetsRecovered = 0
 
-    init(id: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32?, streamID: String, trackID: String,
-         mid: String = "", headerExtensions: [String: UInt8] = [:], transport: MediaTransport) {
+    var isSimulcast: Bool { layers.count > 1 }
+
+    init(id: String, kind: MediaKind, codec: RtpCodec, layers: [PublishedLayer], rtxPayloadType: UInt8? = nil,
+         streamID: String, trackID: String, mid: String = "", headerExtensions: [String: UInt8] = [:],
+         transport: MediaTransport) {
         self.mid = mid
         self.headerExtensions = headerExtensions
         self.id = id
         self.kind = kind
         self.codec = codec
-        self.ssrc = ssrc
+        self.rtxPayloadType = rtxPayloadType
         self.streamID = streamID
         self.trackID = trackID
         self.transport = transport
-        // About a second of video; audio loss is better concealed than repaired, so keep less.
-        self.cache = RtpPacketCache(capacity: kind == .video ? 1024 : 64)
+        // About a second of video per layer; audio loss is better concealed than repaired, so keep less.
+        let capacity = kind == .video ? 1024 : 64
+        let described = layers.isEmpty ? [PublishedLayer()] : layers
+        self.layers = described.enumerated().map { index, layer in
+            ProducerLayer(index: index, rid: layer.rid, ssrc: layer.ssrc, rtxSSRC: layer.rtxSSRC, cacheCapacity: capacity)
+        }
     }
+
+    convenience init(id: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32?, streamID: String, trackID: String,
+                     mid: String = "", headerExtensions: [String: UInt8] = [:], transport: MediaTransport) {
+        self.init(id: id, kind: kind, codec: codec, layers: [PublishedLayer(ssrc: ssrc)], streamID: streamID,
+                  trackID: trackID, mid: mid, headerExtensions: headerExtensions, transport: transport)
+    }
+
+    /// The media SSRC of a single-layer producer (or of the lowest layer).
+    var ssrc: UInt32? { layers[0].ssrc }
 
     /// RFC 6464: the loudest level (as loudness 127 − dBov) seen since the router last looked (active speaker).
     var loudnessPeak = 0
     private lazy var audioLevelID: UInt8? = kind == .audio ? headerExtensions[RtpHeaderExtensionURI.audioLevel] : nil
 
-    /// Video loss on the way in, NACKed to the publisher by the router's timer (audio loss is concealed instead).
-    var loss = LossTracker()
-    public private(set) var packetsRecovered = 0
-
-    /// One decrypted packet from the publisher: cache it, then fan it out.
-    func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView) {
+    /// One decrypted packet of `layer` from the publisher: cache it, then fan it out. `recovered`: it came as RTX
+    /// (or late); only packets that fill a gap are forwarded then, the others are duplicates or bandwidth probes.
+    func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, layer: ProducerLayer,
+                 repaired: Bool = false, nowNanos: UInt64) {
+        let filledGap = kind == .video && layer.loss.record(header.sequenceNumber)
+        if filledGap { packetsRecovered += 1 }
+        if repaired && !filledGap { return }
         packetsReceived += 1
-        if kind == .video, loss.record(header.sequenceNumber) { packetsRecovered += 1 }
+        layer.record(bytes: packet.count, nowNanos: nowNanos)
         if let id = audioLevelID, let range = header.extensionElement(id: id, in: UnsafeRawBufferPointer(packet)), !range.isEmpty {
             loudnessPeak = max(loudnessPeak, 127 - Int(packet[range.lowerBound] & 0x7F))
         }
-        receiveStatistics.record(header.sequenceNumber)
+        layer.receiveStatistics.record(header.sequenceNumber)
         let bytes = UnsafeRawBufferPointer(packet)
-        cache.store(bytes, sequenceNumber: header.sequenceNumber)
-        guard !consumers.isEmpty else { return }
-        let keyframeStart = kind == .video && codec.isVP8
-            && VP8.isKeyframeStart(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange]))
+        layer.cache.store(bytes, sequenceNumber: header.sequenceNumber)
+        let descriptor = kind == .video && codec.isVP8
+            ? VP8Descriptor(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange])) : nil
+        if let descriptor, descriptor.isKeyframeStart {
+            layer.recordKeyframe(width: descriptor.width, height: descriptor.height, nowNanos: nowNanos)
+        }
         for consumer in consumers {
-            consumer.forward(bytes, header: header, isKeyframeStart: keyframeStart)
+            consumer.forward(bytes, header: header, layer: layer.index, vp8: descriptor, nowNanos: nowNanos)
         }
     }
+
+    /// The layers' state as the layer selector sees it.
+    func layerStates(nowNanos: UInt64) -> [LayerSelector.Layer] {
+        layers.map {
+            LayerSelector.Layer(active: $0.isActive(nowNanos: nowNanos), bitrate: $0.bitrate.bitsPerSecond,
+                                width: $0.width, height: $0.height)
+        }
+    }
+}
+
+/// One layer as the offer describes it (all nil for an unsignalled single stream).
+struct PublishedLayer: Equatable {
+    var rid: String?
+    var ssrc: UInt32?
+    var rtxSSRC: UInt32?
 }

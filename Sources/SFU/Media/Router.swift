@@ -23,8 +23,10 @@ public final class Router {
         /// NACKs sent to publishers for packets lost on the way in, and how many of those packets then arrived.
         public var nacksSent = 0
         public var packetsRecovered = 0
+        /// Transport-cc feedback packets sent to publishers.
+        public var transportCCFeedbackSent = 0
     }
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
     /// Test hook: consumers drop every n-th packet they would forward, so that subscribers NACK.
     var simulatedForwardingLossInterval: Int?
     /// Test hook: drop every n-th incoming video packet of publishers before SRTP (as the network would), so that
@@ -38,27 +40,47 @@ public final class Router {
         guard let transport = context.transport as? WebRtcTransport else { return }
         transport.simulatedIngressDrop = simulatedIngressLossInterval.map { n in
             { [unowned self, unowned context] bytes in
-                guard let header = try? RTPHeaderView(bytes), context.producersBySSRC[header.ssrc]?.kind == .video else { return false }
+                guard let header = try? RTPHeaderView(bytes), context.streamsBySSRC[header.ssrc]?.producer.kind == .video else { return false }
                 self.ingressVideoPackets += 1
                 return self.ingressVideoPackets % n == 0
             }
         }
     }
 
-    private let logger: Logger
-    private var contexts: [ObjectIdentifier: TransportContext] = [:]
+    let logger: Logger
+    var contexts: [ObjectIdentifier: TransportContext] = [:]
     private var producersInOrder: [Producer] = []
     private var tick: RepeatedTask?
+    private var feedbackTick: RepeatedTask?
     private var tickCount = 0
 
-    /// Per-connection routing: publisher SSRCs to producers, subscriber SSRCs to consumers.
-    private final class TransportContext {
+    /// A publisher SSRC: the layer of the producer it carries, as media or as its RTX repair stream.
+    struct IncomingStream {
+        unowned let producer: Producer
+        unowned let layer: ProducerLayer
+        let isRepair: Bool
+    }
+
+    /// Per-connection routing: publisher SSRCs to producer layers, subscriber SSRCs to consumers.
+    final class TransportContext {
         let transport: MediaTransport
-        var producersBySSRC: [UInt32: Producer] = [:]
+        var streamsBySSRC: [UInt32: IncomingStream] = [:]
         var producersByPayloadType: [UInt8: Producer] = [:]
         var producers: [Producer] = []
         var consumersBySSRC: [UInt32: Consumer] = [:]
         var consumers: [Consumer] = []
+        /// The publisher's ids for the extensions that bind unsignalled SSRCs (BUNDLE: one id per URI), 0: none.
+        var midID: UInt8 = 0
+        var ridID: UInt8 = 0
+        var repairedRidID: UInt8 = 0
+        /// Transport-wide congestion control, when the publisher negotiated it.
+        var transportCCID: UInt8 = 0
+        var transportCC = TransportCCRecorder(capacity: 1)
+        var lastMediaSSRC: UInt32 = 0
+        /// The subscriber's latest REMB (its receive-side estimate for the whole connection), and when it last
+        /// dropped: the receiver saw queues grow (overuse), see `Router.selectLayers`.
+        var estimatedBitrate: Int?
+        var congestedAt: NIODeadline?
         init(transport: MediaTransport) { self.transport = transport }
     }
 
@@ -84,10 +106,22 @@ public final class Router {
     func addProducer(_ producer: Producer) {
         guard let context = contexts[ObjectIdentifier(producer.transport)] else { return }
         context.producers.append(producer)
-        if let ssrc = producer.ssrc { context.producersBySSRC[ssrc] = producer }
-        context.producersByPayloadType[producer.codec.payloadType] = producer
+        for layer in producer.layers {
+            if let ssrc = layer.ssrc { context.streamsBySSRC[ssrc] = IncomingStream(producer: producer, layer: layer, isRepair: false) }
+            if let rtx = layer.rtxSSRC { context.streamsBySSRC[rtx] = IncomingStream(producer: producer, layer: layer, isRepair: true) }
+        }
+        if !producer.isSimulcast { context.producersByPayloadType[producer.codec.payloadType] = producer }
+        let ids = producer.headerExtensions
+        if context.midID == 0 { context.midID = ids[RtpHeaderExtensionURI.mid] ?? 0 }
+        if context.ridID == 0 { context.ridID = ids[RtpHeaderExtensionURI.rtpStreamID] ?? 0 }
+        if context.repairedRidID == 0 { context.repairedRidID = ids[RtpHeaderExtensionURI.repairedRtpStreamID] ?? 0 }
+        if context.transportCCID == 0, let id = ids[RtpHeaderExtensionURI.transportCC] {
+            context.transportCCID = id
+            context.transportCC = TransportCCRecorder()
+        }
         producersInOrder.append(producer)
-        logger.info("producer \(producer.id) \(producer.kind) \(producer.codec.name) ssrc \(producer.ssrc.map { String($0) } ?? "?")")
+        let layers = producer.layers.map { "\($0.rid ?? "-"):\($0.ssrc.map { String($0) } ?? "?")" }.joined(separator: ",")
+        logger.info("producer \(producer.id) \(producer.kind) \(producer.codec.name) layers \(layers)")
         for tap in contexts.values where (tap.transport as? DirectTransport)?.tapsRoomAudio == true {
             addTapConsumer(of: producer, to: tap)
         }
@@ -110,7 +144,8 @@ public final class Router {
             for producer in producersInOrder { addTapConsumer(of: producer, to: context) }
         }
         return tracks.map { track in
-            let producer = Producer(id: newID(), kind: track.kind, codec: track.codec, ssrc: track.ssrc,
+            let producer = Producer(id: newID(), kind: track.kind, codec: track.codec,
+                                    layers: [PublishedLayer(rid: nil, ssrc: track.ssrc, rtxSSRC: nil)],
                                     streamID: track.streamID, trackID: track.trackID,
                                     headerExtensions: track.headerExtensions, transport: transport)
             addProducer(producer)
@@ -124,6 +159,7 @@ public final class Router {
         context.consumers.append(consumer)
         context.consumersBySSRC[consumer.ssrc] = consumer
         consumer.producer.consumers.append(consumer)
+        selectLayers(in: context, now: .now())
     }
 
     /// Producers of the room, oldest first.
@@ -137,14 +173,22 @@ public final class Router {
 
     // MARK: - Keyframes
 
-    /// Sends a PLI to the producer's publisher unless one went out less than `keyframeRequestInterval` ago.
-    func requestKeyframe(_ producer: Producer, now: NIODeadline = .now()) {
-        guard producer.kind == .video, let ssrc = producer.ssrc, producer.transport.isConnected else { return }
-        if let last = producer.lastKeyframeRequest, now - last < keyframeRequestInterval { return }
-        producer.lastKeyframeRequest = now
+    /// Sends a PLI for one layer of the producer (its own SSRC) unless one went out less than
+    /// `keyframeRequestInterval` ago.
+    func requestKeyframe(_ producer: Producer, layer index: Int, now: NIODeadline = .now()) {
+        guard producer.kind == .video, index < producer.layers.count, producer.transport.isConnected else { return }
+        let layer = producer.layers[index]
+        guard let ssrc = layer.ssrc else { return }
+        if let last = layer.lastKeyframeRequest, now - last < keyframeRequestInterval { return }
+        layer.lastKeyframeRequest = now
         statistics.keyframeRequestsSent += 1
         let pli = RTCPPictureLossIndication(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc)
         producer.transport.sendRtcp([.pictureLossIndication(pli)])
+    }
+
+    /// A subscriber lost its picture: a keyframe of the layer it gets (or is switching to).
+    func requestKeyframe(for consumer: Consumer, now: NIODeadline = .now()) {
+        requestKeyframe(consumer.producer, layer: consumer.waitingForKeyframe ? consumer.targetLayer : consumer.currentLayer ?? consumer.targetLayer, now: now)
     }
 
     // MARK: - Timers
@@ -154,14 +198,25 @@ public final class Router {
         tick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [weak self] _ in
             self?.onTick()
         }
+        feedbackTick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: Self.transportCCInterval) { [weak self] _ in
+            self?.sendTransportCCFeedback()
+        }
     }
 
     private func onTick() {
         tickCount += 1
         let now = NIODeadline.now()
-        // Subscribers waiting for a keyframe keep asking (rate-limited per producer).
-        for producer in producersInOrder where producer.consumers.contains(where: { $0.waitingForKeyframe && $0.transport.isConnected }) {
-            requestKeyframe(producer, now: now)
+        for producer in producersInOrder {
+            for layer in producer.layers { layer.bitrate.rotate() }
+        }
+        if tickCount % 2 == 0 {
+            for context in contexts.values where !context.consumers.isEmpty { selectLayers(in: context, now: now) }
+        }
+        // Subscribers waiting for a keyframe (to start, or to switch layers) keep asking (rate-limited per layer).
+        for producer in producersInOrder {
+            for consumer in producer.consumers where consumer.waitingForKeyframe && consumer.transport.isConnected {
+                requestKeyframe(producer, layer: consumer.targetLayer, now: now)
+            }
         }
         sendPublisherNacks()
         if tickCount % 2 == 0 { updateActiveSpeaker() }
@@ -177,11 +232,13 @@ public final class Router {
     /// Asks publishers again for video packets that did not arrive (each at most three times, 250 ms apart).
     private func sendPublisherNacks() {
         for producer in producersInOrder where producer.kind == .video {
-            guard let ssrc = producer.ssrc else { continue }
-            let list = producer.loss.takeNackList()
-            guard !list.isEmpty else { continue }
-            statistics.nacksSent += 1
-            producer.transport.sendRtcp([.nack(RTCPNack(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc, sequenceNumbers: list))])
+            for layer in producer.layers {
+                guard let ssrc = layer.ssrc else { continue }
+                let list = layer.loss.takeNackList()
+                guard !list.isEmpty else { continue }
+                statistics.nacksSent += 1
+                producer.transport.sendRtcp([.nack(RTCPNack(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc, sequenceNumbers: list))])
+            }
         }
         statistics.packetsRecovered = producersInOrder.reduce(0) { $0 + $1.packetsRecovered }
     }
@@ -214,10 +271,14 @@ public final class Router {
             if !context.producers.isEmpty {
                 var blocks: [RTCPReportBlock] = []
                 for producer in context.producers {
-                    if let ssrc = producer.ssrc, let block = producer.receiveStatistics.reportBlock(ssrc: ssrc) { blocks.append(block) }
+                    for layer in producer.layers {
+                        if let ssrc = layer.ssrc, let block = layer.receiveStatistics.reportBlock(ssrc: ssrc) { blocks.append(block) }
+                    }
                 }
-                packets.append(.receiverReport(RTCPReceiverReport(ssrc: context.transport.rtcpSSRC, reports: blocks)))
-                let ssrcs = context.producers.compactMap { $0.kind == .video ? $0.ssrc : nil }
+                packets.append(.receiverReport(RTCPReceiverReport(ssrc: context.transport.rtcpSSRC, reports: blocks.suffix(31))))
+                // REMB stays as the server's cap per publisher; with transport-cc the browser's own estimate
+                // (from our feedback) decides below it.
+                let ssrcs = context.producers.filter { $0.kind == .video }.flatMap { $0.layers.compactMap(\.ssrc) }
                 if !ssrcs.isEmpty {
                     packets.append(.remb(RTCPRemb(senderSSRC: context.transport.rtcpSSRC, bitrate: publisherBitrate, ssrcs: ssrcs)))
                 }
@@ -232,7 +293,7 @@ public final class Router {
         }
     }
 
-    private func ntpNow() -> UInt64 {
+    func ntpNow() -> UInt64 {
         // NTP counts from 1900; the Unix epoch is 2,208,988,800 s later.
         let nanos = UInt64(NIODeadline.now().uptimeNanoseconds) // monotonic is enough for RTT/lip-sync deltas
         let seconds = nanos / 1_000_000_000 + 2_208_988_800
@@ -243,43 +304,18 @@ public final class Router {
     func close() {
         tick?.cancel()
         tick = nil
+        feedbackTick?.cancel()
+        feedbackTick = nil
         for context in Array(contexts.values) { context.transport.close() }
     }
 }
 
-// MARK: - The packet path
+// MARK: - RTCP from peers
 
 extension Router: MediaTransportDelegate {
     func transport(_ transport: MediaTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer) {
-        guard let context = contexts[ObjectIdentifier(transport)],
-              let header = try? RTPHeaderView(UnsafeRawBufferPointer(packet)) else { return }
-        if let producer = context.producersBySSRC[header.ssrc] {
-            producer.receive(packet, header: header)
-        } else if let producer = producerByMid(in: context, packet: packet, header: header) {
-            // No a=ssrc in the offer (Firefox, or Chrome with SSRCs unsignaled): the MID extension names the m-line.
-            producer.ssrc = header.ssrc
-            context.producersBySSRC[header.ssrc] = producer
-            producer.receive(packet, header: header)
-        } else if let producer = context.producersByPayloadType[header.payloadType], producer.ssrc == nil {
-            // The offer named no SSRC for this track (possible with some clients): learn it from the first packet.
-            producer.ssrc = header.ssrc
-            context.producersBySSRC[header.ssrc] = producer
-            producer.receive(packet, header: header)
-        }
-    }
-
-    /// The producer without a known SSRC whose publisher mid this packet carries, for the producer's own payload
-    /// type only (not RTX/FEC that might share the mid).
-    private func producerByMid(in context: TransportContext, packet: UnsafeMutableRawBufferPointer,
-                               header: RTPHeaderView) -> Producer? {
-        guard header.extensionRange != nil else { return nil }
-        let bytes = UnsafeRawBufferPointer(packet)
-        for producer in context.producers where producer.ssrc == nil && producer.codec.payloadType == header.payloadType {
-            guard let id = producer.headerExtensions[RtpHeaderExtensionURI.mid],
-                  let range = header.extensionElement(id: id, in: bytes) else { continue }
-            if bytes[range].elementsEqual(producer.mid.utf8) { return producer }
-        }
-        return nil
+        guard let context = contexts[ObjectIdentifier(transport)] else { return }
+        route(packet, in: context)
     }
 
     func transport(_ transport: MediaTransport, didReceiveRtcp packets: [RTCPPacket]) {
@@ -293,23 +329,43 @@ extension Router: MediaTransportDelegate {
             case .pictureLossIndication(let pli):
                 guard let consumer = context.consumersBySSRC[pli.mediaSSRC] else { break }
                 statistics.keyframeRequestsReceived += 1
-                requestKeyframe(consumer.producer)
+                requestKeyframe(for: consumer)
             case .fullIntraRequest(let fir):
                 for entry in fir.entries {
                     guard let consumer = context.consumersBySSRC[entry.ssrc] else { continue }
                     statistics.keyframeRequestsReceived += 1
-                    requestKeyframe(consumer.producer)
+                    requestKeyframe(for: consumer)
                 }
+            case .remb(let remb) where !context.consumers.isEmpty:
+                // The subscriber's receive-side estimate for its whole connection: what layer selection spends.
+                context.recordEstimate(Int(clamping: remb.bitrate), at: .now())
+            case .receiverReport(let rr):
+                recordRoundTrips(rr.reports, in: context)
+            case .senderReport(let sr):
+                recordRoundTrips(sr.reports, in: context)
             default:
-                break // SR/RR/SDES/BYE/REMB: nothing to act on in this slice
+                break // SDES/BYE, transport-cc from subscribers (not negotiated): nothing to act on
             }
+        }
+    }
+
+    /// RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, all in 1/65536 s (the middle 32 bits of NTP time).
+    private func recordRoundTrips(_ blocks: [RTCPReportBlock], in context: TransportContext) {
+        let now = UInt32(truncatingIfNeeded: ntpNow() >> 16)
+        for block in blocks {
+            guard let consumer = context.consumersBySSRC[block.ssrc] else { continue }
+            if consumer.producer.kind == .video { context.recordLoss(fraction: block.fractionLost, at: .now()) }
+            guard block.lastSenderReport != 0 else { continue }
+            let rtt = now &- block.lastSenderReport &- block.delaySinceLastSenderReport
+            guard rtt < 0x8000_0000 else { continue } // clock went "backwards": a stale or bogus report
+            consumer.roundTripMicros = Int(UInt64(rtt) * 1_000_000 >> 16)
         }
     }
 
     func transportDidConnect(_ transport: MediaTransport) {
         guard let context = contexts[ObjectIdentifier(transport)] else { return }
         logger.info("transport \(transport.id) connected")
-        for consumer in context.consumers { requestKeyframe(consumer.producer) }
+        for consumer in context.consumers { requestKeyframe(for: consumer) }
     }
 
     func transportDidClose(_ transport: MediaTransport) {

@@ -1,25 +1,80 @@
-// Just enough of the VP8 RTP payload (RFC 7741) to find where a keyframe starts: a subscriber that
-// joins mid-stream must be fed from a keyframe, or its decoder shows nothing (or garbage) until the next one.
+// Just enough of the VP8 RTP payload (RFC 7741) to forward simulcast: where a keyframe starts (a subscriber that
+// joins or switches layers must be fed from one), its resolution, and the picture id / TL0PICIDX fields that the
+// SFU renumbers so that a subscriber's decoder sees one picture sequence across layer switches.
 
 enum VP8 {
     /// True when `payload` is the first packet of a VP8 keyframe (S=1, PID=0, and the frame tag's P bit clear).
     static func isKeyframeStart(_ payload: UnsafeRawBufferPointer) -> Bool {
-        guard payload.count >= 1 else { return false }
+        VP8Descriptor(payload)?.isKeyframeStart ?? false
+    }
+}
+
+/// The payload descriptor of one VP8 RTP packet (RFC 7741 §4.2), read without copying. Offsets are relative to the
+/// payload start, so the same fields can be rewritten in a copy of the packet.
+struct VP8Descriptor: Equatable {
+    /// Picture id (7 or 15 bits), when the I bit is set.
+    var pictureID: UInt16?
+    var pictureIDIsLong = false
+    var pictureIDOffset = 0
+    /// TL0PICIDX, when the L bit is set.
+    var tl0PictureIndex: UInt8?
+    var tl0PictureIndexOffset = 0
+    var isKeyframeStart = false
+    /// From the keyframe header (RFC 6386 §9.1) when this packet starts a keyframe and holds it; else 0.
+    var width = 0
+    var height = 0
+
+    init?(_ payload: UnsafeRawBufferPointer) {
+        guard payload.count >= 1 else { return nil }
         let first = payload[0]
-        guard first & 0x10 != 0, first & 0x07 == 0 else { return false } // S bit, partition index 0
         var offset = 1
         if first & 0x80 != 0 { // X: extension byte follows
-            guard payload.count > offset else { return false }
+            guard payload.count > offset else { return nil }
             let ext = payload[offset]
             offset += 1
             if ext & 0x80 != 0 { // I: picture id, 7 or 15 bits
-                guard payload.count > offset else { return false }
-                offset += payload[offset] & 0x80 != 0 ? 2 : 1
+                guard payload.count > offset else { return nil }
+                pictureIDOffset = offset
+                if payload[offset] & 0x80 != 0 {
+                    guard payload.count > offset + 1 else { return nil }
+                    pictureIDIsLong = true
+                    pictureID = UInt16(payload[offset] & 0x7F) << 8 | UInt16(payload[offset + 1])
+                    offset += 2
+                } else {
+                    pictureID = UInt16(payload[offset])
+                    offset += 1
+                }
             }
-            if ext & 0x40 != 0 { offset += 1 }        // L: TL0PICIDX
-            if ext & 0x30 != 0 { offset += 1 }        // T or K: TID/KEYIDX byte
+            if ext & 0x40 != 0 { // L: TL0PICIDX
+                guard payload.count > offset else { return nil }
+                tl0PictureIndexOffset = offset
+                tl0PictureIndex = payload[offset]
+                offset += 1
+            }
+            if ext & 0x30 != 0 { offset += 1 } // T or K: TID/KEYIDX byte
         }
-        guard payload.count > offset else { return false }
-        return payload[offset] & 0x01 == 0 // frame tag: P = 0 means key frame
+        // S bit, partition index 0, and the frame tag's P bit clear: a keyframe starts here.
+        guard first & 0x10 != 0, first & 0x07 == 0, payload.count > offset, payload[offset] & 0x01 == 0 else { return }
+        isKeyframeStart = true
+        // Frame tag (3 bytes), start code 9d 01 2a, then 14-bit width and height, little endian.
+        let header = offset + 3
+        guard payload.count >= header + 7, payload[header] == 0x9D, payload[header + 1] == 0x01,
+              payload[header + 2] == 0x2A else { return }
+        width = Int(payload[header + 3]) | Int(payload[header + 4] & 0x3F) << 8
+        height = Int(payload[header + 5]) | Int(payload[header + 6] & 0x3F) << 8
+    }
+
+    /// Writes new picture id and TL0PICIDX values into `payload` (a copy of the packet this was read from), in the
+    /// fields' own widths: a 7-bit picture id stays 7 bits.
+    func rewrite(_ payload: UnsafeMutableRawBufferPointer, pictureID newID: UInt16, tl0PictureIndex newIndex: UInt8) {
+        if pictureID != nil {
+            if pictureIDIsLong {
+                payload[pictureIDOffset] = 0x80 | UInt8(truncatingIfNeeded: (newID >> 8) & 0x7F)
+                payload[pictureIDOffset + 1] = UInt8(truncatingIfNeeded: newID)
+            } else {
+                payload[pictureIDOffset] = UInt8(truncatingIfNeeded: newID) & 0x7F
+            }
+        }
+        if tl0PictureIndex != nil { payload[tl0PictureIndexOffset] = newIndex }
     }
 }

@@ -3,9 +3,12 @@
 // - publish: the client offers sendonly audio/video, we answer recvonly;
 // - subscribe: the client offers recvonly transceivers, we answer sendonly with one producer per m-line.
 // Codecs: Opus and VP8. Header extensions: MID on both kinds, audio level on audio, abs-send-time on video, ids as
-// the offer chose them (Consumer re-keys them per subscriber); never transport-wide-cc or extmap-allow-mixed.
-// RTX: left out of publish answers (cleanly rejected: the publisher then retransmits on its media SSRC); answered on
-// subscriber video m-lines that offer it, with our own RTX SSRC in an a=ssrc-group:FID.
+// the offer chose them (Consumer re-keys them per subscriber); from publishers also transport-wide-cc (we send its
+// feedback) and rid/repaired-rid (simulcast); never extmap-allow-mixed.
+// Simulcast from publishers: a=rid send + a=simulcast:send are answered with recv (layers ordered lowest first), or
+// a=ssrc-group:SIM names the layers' SSRCs. Subscribers get one stream per track (the SFU picks the layer).
+// RTX: accepted from publishers (one repair SSRC per layer); answered on subscriber video m-lines that offer it,
+// with our own RTX SSRC in an a=ssrc-group:FID.
 // Pure functions over SessionDescription: no I/O, no transport state.
 
 /// Why an offer cannot be answered.
@@ -40,11 +43,16 @@ struct PublishedTrack: Equatable {
     var mid: String
     var kind: MediaKind
     var codec: RtpCodec
+    /// The media SSRC of a single-layer track (nil with rid simulcast: learned from packets).
     var ssrc: UInt32?
     var streamID: String
     var trackID: String
     /// Negotiated header extensions: URI -> the publisher's id.
     var extensionIDs: [String: UInt8] = [:]
+    /// Lowest resolution first; one entry without simulcast.
+    var layers: [PublishedLayer] = []
+    /// The publisher's RTX payload type for `codec`, when accepted.
+    var rtxPayloadType: UInt8?
 }
 
 /// What a subscriber's m-line needs to describe a producer.
@@ -85,12 +93,20 @@ public enum RtpHeaderExtensionURI {
     public static let audioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
     /// Send time for receive-side bandwidth estimation (REMB); forwarded as the publisher stamped it.
     public static let absSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+    /// Transport-wide sequence numbers: we answer them with transport-cc feedback (publishers only).
+    public static let transportCC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+    /// RFC 8852: the rid of a simulcast layer, and of the layer an RTX packet repairs; bind unsignalled SSRCs.
+    public static let rtpStreamID = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+    public static let repairedRtpStreamID = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
 
-    /// What we accept on an m-line of `kind`. Not transport-wide-cc: that would oblige us to send its feedback.
-    static func supported(for kind: MediaKind) -> [String] {
-        switch kind {
-        case .audio: return [mid, audioLevel]
-        case .video: return [mid, absSendTime]
+    /// What we accept on an m-line of `kind`. Towards subscribers not transport-wide-cc (we would have to evaluate
+    /// their feedback; their REMB is the estimate) and not the rids (one stream each).
+    static func supported(for kind: MediaKind, publishing: Bool = false) -> [String] {
+        switch (kind, publishing) {
+        case (.audio, false): return [mid, audioLevel]
+        case (.video, false): return [mid, absSendTime]
+        case (.audio, true): return [mid, audioLevel, transportCC]
+        case (.video, true): return [mid, absSendTime, transportCC, rtpStreamID, repairedRtpStreamID]
         }
     }
 }
@@ -104,10 +120,12 @@ enum OfferAnswer {
         }
     }
 
-    /// RTCP feedback we act on: NACK (answered from the cache), PLI/FIR (forwarded upstream), REMB (sent).
-    static func isSupported(_ feedback: SDPRtcpFeedback) -> Bool {
+    /// RTCP feedback we act on: NACK (answered from the cache), PLI/FIR (forwarded upstream), REMB (sent to
+    /// publishers, read from subscribers), transport-cc (sent to publishers).
+    static func isSupported(_ feedback: SDPRtcpFeedback, publishing: Bool) -> Bool {
         switch (feedback.type, feedback.subtype) {
         case ("nack", nil), ("nack", "pli"), ("ccm", "fir"), ("goog-remb", nil): return true
+        case ("transport-cc", nil): return publishing
         default: return false
         }
     }
@@ -147,18 +165,25 @@ enum OfferAnswer {
                 sections.append(rejected(offered))
                 continue
             }
-            let negotiated = rtpCodec(codec)
-            let extmaps = acceptedExtensions(of: offered, kind: kind, among: RtpHeaderExtensionURI.supported(for: kind))
+            let negotiated = rtpCodec(codec, publishing: true)
+            let extmaps = acceptedExtensions(of: offered, kind: kind,
+                                             among: RtpHeaderExtensionURI.supported(for: kind, publishing: true))
+            let ids = extensionIDs(extmaps)
+            let rtx = kind == .video ? rtxCodec(in: offered, for: negotiated) : nil
+            let simulcast = ids[RtpHeaderExtensionURI.rtpStreamID] != nil ? Simulcast.offered(in: offered) : nil
             sections.append(section(for: offered, mid: mid, codec: negotiated, direction: .recvonly, local: local,
-                                    extmaps: extmaps, extraLines: []))
+                                    extmaps: extmaps, rtx: rtx, extraLines: simulcast?.answerLines ?? []))
             let msid = offered.msid
-            let ssrc = primarySSRC(of: offered)
-            let msidFromSSRC = offered.ssrcAttributes.first { $0.attribute == "msid" && $0.ssrc == ssrc }?.value?
-                .split(separator: " ").map(String.init)
+            let ssrc = simulcast == nil ? primarySSRC(of: offered) : nil
+            let msidFromSSRC = offered.ssrcAttributes.first { $0.attribute == "msid" && $0.ssrc == (ssrc ?? offered.ssrcs.first) }?
+                .value?.split(separator: " ").map(String.init)
+            let layers = simulcast.map { $0.orderedRids.map { PublishedLayer(rid: $0) } }
+                ?? Simulcast.ssrcLayers(of: offered)
+                ?? [PublishedLayer(ssrc: ssrc, rtxSSRC: ssrc.flatMap { repairSSRC(of: $0, in: offered) })]
             tracks.append(PublishedTrack(mid: mid, kind: kind, codec: negotiated, ssrc: ssrc,
                                          streamID: msid?.streamID ?? msidFromSSRC?.first ?? "rooms",
                                          trackID: msid?.trackID ?? msidFromSSRC?.last ?? "\(kind.rawValue)-\(mid)",
-                                         extensionIDs: extensionIDs(extmaps)))
+                                         extensionIDs: ids, layers: layers, rtxPayloadType: rtx?.payloadType))
         }
         guard !tracks.isEmpty else { throw NegotiationError.noAcceptableMedia }
         return (answer(sections), tracks)
@@ -168,6 +193,16 @@ enum OfferAnswer {
     static func primarySSRC(of section: SDPMediaSection) -> UInt32? {
         let repair = Set(section.ssrcGroups.filter { $0.semantics == "FID" }.compactMap { $0.ssrcs.dropFirst().first })
         return section.ssrcs.first { !repair.contains($0) }
+    }
+
+    /// The repair SSRC paired with `ssrc` by a=ssrc-group:FID.
+    static func repairSSRC(of ssrc: UInt32, in section: SDPMediaSection) -> UInt32? {
+        section.ssrcGroups.first { $0.semantics == "FID" && $0.ssrcs.first == ssrc && $0.ssrcs.count == 2 }?.ssrcs[1]
+    }
+
+    /// The offered RTX format that repairs `codec` (apt=), if any.
+    static func rtxCodec(in section: SDPMediaSection, for codec: RtpCodec) -> SDPCodec? {
+        section.codecs.first { $0.associatedPayloadType == codec.payloadType && $0.clockRate == codec.clockRate }
     }
 
     // MARK: - Subscribe
@@ -185,7 +220,7 @@ enum OfferAnswer {
                 sections.append(rejected(offered))
                 continue
             }
-            let offeredCodecs = offered.codecs.filter { isSupported($0, kind: kind) }.map(rtpCodec)
+            let offeredCodecs = offered.codecs.filter { isSupported($0, kind: kind) }.map { rtpCodec($0, publishing: false) }
             var match: (Int, RtpCodec)?
             for (i, producer) in unassigned.enumerated() where producer.kind == kind {
                 if let codec = offeredCodecs.first(where: { $0.hasSameFormat(as: producer.codec) }) { match = (i, codec); break }
@@ -204,9 +239,7 @@ enum OfferAnswer {
             let ssrc = newSSRC()
             let msid = "\(producer.streamID) \(producer.trackID)"
             // Video retransmissions go as RTX when the subscriber offered it for this codec (Chrome does).
-            let rtxCodec = kind == .video
-                ? offered.codecs.first { $0.associatedPayloadType == codec.payloadType && $0.clockRate == codec.clockRate }
-                : nil
+            let rtxCodec = kind == .video ? rtxCodec(in: offered, for: codec) : nil
             let rtx = rtxCodec.map { (payloadType: $0.payloadType, ssrc: newSSRC()) }
             var lines: [SDPLine] = [.attribute(.msid(SDPMsid(streamID: producer.streamID, trackID: producer.trackID)))]
             if let rtx { lines.append(.attribute(.ssrcGroup(SDPSsrcGroup(semantics: "FID", ssrcs: [ssrc, rtx.ssrc])))) }
@@ -230,9 +263,9 @@ enum OfferAnswer {
 
     // MARK: - Building the answer
 
-    static func rtpCodec(_ codec: SDPCodec) -> RtpCodec {
+    static func rtpCodec(_ codec: SDPCodec, publishing: Bool) -> RtpCodec {
         // Feedback lines are re-keyed to the payload type: a "*" in the offer becomes explicit in the answer.
-        let feedback = codec.feedback.filter(isSupported).map {
+        let feedback = codec.feedback.filter { isSupported($0, publishing: publishing) }.map {
             SDPRtcpFeedback(payloadType: String(codec.payloadType), type: $0.type, subtype: $0.subtype)
         }
         return RtpCodec(payloadType: codec.payloadType, name: codec.name, clockRate: codec.clockRate,

@@ -9,6 +9,46 @@ public struct SFURoomReport: Sendable {
     public var packetsReceived: Int
     public var packetsSent: Int
     public var feedback: Router.Statistics
+    /// Video producers with their layers, and video consumers with their layer state.
+    public var videoProducers: [SFUProducerReport] = []
+    public var videoConsumers: [SFUConsumerReport] = []
+}
+
+public struct SFUProducerReport: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        public var rid: String?
+        public var ssrc: UInt32?
+        public var rtxSSRC: UInt32?
+        public var packets: Int
+        public var keyframes: Int
+        public var bitrate: Int
+        public var active: Bool
+        /// From the last keyframe; 0 when none was seen.
+        public var width: Int
+        public var height: Int
+    }
+
+    public var producerID: String
+    public var trackID: String
+    public var layers: [Layer]
+    public var packetsRecovered: Int
+}
+
+public struct SFUConsumerReport: Sendable, Equatable {
+    public var consumerID: String
+    public var producerID: String
+    public var trackID: String
+    /// The subscriber connection.
+    public var transportID: String
+    public var currentLayer: Int?
+    public var targetLayer: Int
+    public var layerSwitches: Int
+    public var packetsSent: Int
+    public var bitrate: Int
+    /// The subscriber's REMB for its whole connection, if any.
+    public var estimatedBitrate: Int?
+    /// From the subscriber's receiver reports (LSR/DLSR).
+    public var roundTripMillis: Double?
 }
 
 extension SFUService {
@@ -17,18 +57,38 @@ extension SFUService {
         let socket = try? await statistics()
         var rooms: [SFURoomReport] = []
         for (name, router) in await allRouters() {
-            guard let r = try? await router.eventLoop.submit({ () -> SFURoomReport in
-                let producers = router.producers
-                let consumers = producers.flatMap(\.consumers)
-                return SFURoomReport(
-                    room: name, transports: Set(producers.map { ObjectIdentifier($0.transport) } + consumers.map { ObjectIdentifier($0.transport) }).count,
-                    producers: producers.count, consumers: consumers.count,
-                    packetsReceived: producers.reduce(0) { $0 + $1.packetsReceived },
-                    packetsSent: consumers.reduce(0) { $0 + Int($1.packetsSent) },
-                    feedback: router.statistics)
-            }).get() else { continue }
+            guard let r = try? await router.eventLoop.submit({ router.report(name: name) }).get() else { continue }
             rooms.append(r)
         }
         return (socket, rooms.sorted { $0.room < $1.room })
+    }
+}
+
+extension Router {
+    func report(name: String) -> SFURoomReport {
+        let producers = self.producers
+        let consumers = producers.flatMap(\.consumers)
+        let nowNanos = NIODeadline.now().uptimeNanoseconds
+        var r = SFURoomReport(
+            room: name, transports: Set(producers.map { ObjectIdentifier($0.transport) } + consumers.map { ObjectIdentifier($0.transport) }).count,
+            producers: producers.count, consumers: consumers.count,
+            packetsReceived: producers.reduce(0) { $0 + $1.packetsReceived },
+            packetsSent: consumers.reduce(0) { $0 + Int($1.packetsSent) },
+            feedback: statistics)
+        r.videoProducers = producers.filter { $0.kind == .video }.map { producer in
+            SFUProducerReport(producerID: producer.id, trackID: producer.trackID, layers: producer.layers.map {
+                .init(rid: $0.rid, ssrc: $0.ssrc, rtxSSRC: $0.rtxSSRC, packets: $0.packetsReceived, keyframes: $0.keyframesReceived,
+                      bitrate: $0.bitrate.bitsPerSecond, active: $0.isActive(nowNanos: nowNanos), width: $0.width, height: $0.height)
+            }, packetsRecovered: producer.packetsRecovered)
+        }
+        r.videoConsumers = consumers.filter { $0.producer.kind == .video }.map { consumer in
+            SFUConsumerReport(consumerID: consumer.id, producerID: consumer.producer.id, trackID: consumer.producer.trackID,
+                              transportID: consumer.transport.id, currentLayer: consumer.currentLayer,
+                              targetLayer: consumer.targetLayer, layerSwitches: consumer.layerSwitches,
+                              packetsSent: Int(consumer.packetsSent), bitrate: consumer.forwardedBitrate,
+                              estimatedBitrate: contexts[ObjectIdentifier(consumer.transport)]?.estimatedBitrate,
+                              roundTripMillis: consumer.roundTripMicros.map { Double($0) / 1000 })
+        }
+        return r
     }
 }

@@ -148,9 +148,10 @@ public final class SFUService: @unchecked Sendable {
             let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport))
             router.add(transport)
             for track in tracks {
-                router.addProducer(Producer(id: Self.randomID(), kind: track.kind, codec: track.codec, ssrc: track.ssrc,
-                                            streamID: track.streamID, trackID: track.trackID, mid: track.mid,
-                                            headerExtensions: track.extensionIDs, transport: transport))
+                router.addProducer(Producer(id: Self.randomID(), kind: track.kind, codec: track.codec, layers: track.layers,
+                                            rtxPayloadType: track.rtxPayloadType, streamID: track.streamID,
+                                            trackID: track.trackID, mid: track.mid, headerExtensions: track.extensionIDs,
+                                            transport: transport))
             }
             return (transport, answer.serialize())
         }.get()
@@ -236,6 +237,19 @@ public final class SFUService: @unchecked Sendable {
                 SFUProducerInfo(producerID: $0.id, publisherTransportID: $0.transport.id, kind: $0.kind.rawValue,
                                 mid: $0.mid, codec: $0.codec.name, streamID: $0.streamID, trackID: $0.trackID)
             }
+        }.get()
+    }
+
+    /// A subscriber's layer wish for one track (`trackID`: the publisher's a=msid track id) on its subscriber
+    /// connection: a tile size in device pixels and/or a layer by rid or q/h/f. Returns whether the connection
+    /// receives that track.
+    @discardableResult
+    public func setLayerPreference(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?,
+                                   layer: String? = nil) async throws -> Bool {
+        let router = try await router(for: room)
+        return try await router.eventLoop.submit {
+            router.setLayerPreference(transportID: transportID, trackID: trackID, maxWidth: maxWidth, maxHeight: maxHeight,
+                                      layerName: layer)
         }.get()
     }
 

@@ -100,22 +100,27 @@ final class ChromeOfferTests: XCTestCase {
     let local = LocalTransportDescription(iceUfrag: "abcdEFGH", icePassword: "0123456789abcdefghijklmn",
                                           fingerprint: "AA:BB", candidates: [("192.0.2.1", 40000)])
 
-    func testPublishAnswerNegotiatesVP8OpusMidAudioLevelAndRejectsRtx() throws {
+    func testPublishAnswerNegotiatesVP8OpusMidAudioLevelTransportCCAndRtx() throws {
         let offer = try OfferAnswer.parse(Self.chromeOffer(direction: "sendonly", withSSRCs: true))
         let (answer, tracks) = try OfferAnswer.answerPublish(offer, local: local)
         XCTAssertEqual(tracks.map(\.codec.name), ["opus", "VP8"])
         XCTAssertEqual(tracks.map(\.ssrc), [3_103_793_438, 2_061_981_047]) // the media SSRC, not the FID repair one
-        XCTAssertEqual(tracks[0].extensionIDs, [RtpHeaderExtensionURI.mid: 4, RtpHeaderExtensionURI.audioLevel: 1])
-        XCTAssertEqual(tracks[1].extensionIDs, [RtpHeaderExtensionURI.mid: 4, RtpHeaderExtensionURI.absSendTime: 2])
+        XCTAssertEqual(tracks[1].layers, [PublishedLayer(ssrc: 2_061_981_047, rtxSSRC: 1_070_375_741)])
+        XCTAssertEqual(tracks[0].extensionIDs, [RtpHeaderExtensionURI.mid: 4, RtpHeaderExtensionURI.audioLevel: 1,
+                                                RtpHeaderExtensionURI.transportCC: 3])
+        XCTAssertEqual(tracks[1].extensionIDs, [RtpHeaderExtensionURI.mid: 4, RtpHeaderExtensionURI.absSendTime: 2,
+                                                RtpHeaderExtensionURI.transportCC: 3, RtpHeaderExtensionURI.rtpStreamID: 10,
+                                                RtpHeaderExtensionURI.repairedRtpStreamID: 11])
         XCTAssertEqual(tracks[1].trackID, "713d1c33")
         let text = answer.serialize()
-        for line in ["m=audio 40000 UDP/TLS/RTP/SAVPF 111", "m=video 40000 UDP/TLS/RTP/SAVPF 96",
+        for line in ["m=audio 40000 UDP/TLS/RTP/SAVPF 111", "m=video 40000 UDP/TLS/RTP/SAVPF 96 97",
                      "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+                     "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+                     "a=rtcp-fb:96 transport-cc", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96",
                      "a=fmtp:111 minptime=10;useinbandfec=1", "a=setup:passive", "a=recvonly"] {
             XCTAssertTrue(text.contains(line + "\r\n"), "missing \(line) in\n\(text)")
         }
-        // RTX is rejected by leaving it out; neither transport-wide-cc nor extmap-allow-mixed is accepted.
-        for absent in ["rtx", "transport-wide-cc", "transport-cc", "extmap-allow-mixed", "H264", "VP9", "toffset"] {
+        for absent in ["extmap-allow-mixed", "H264", "VP9", "toffset", "a=simulcast"] {
             XCTAssertFalse(text.contains(absent), "\(absent) in\n\(text)")
         }
     }

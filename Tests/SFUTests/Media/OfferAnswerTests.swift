@@ -70,15 +70,16 @@ final class OfferAnswerTests: XCTestCase {
         XCTAssertEqual(tracks.map(\.ssrc), [447_337_792, 3_634_816_220]) // not the RTX SSRC
         XCTAssertEqual(tracks[1].trackID, "15ab6f39")
         XCTAssertEqual(tracks[1].codec.feedback.map { $0.type + ($0.subtype.map { " " + $0 } ?? "") },
-                       ["nack", "nack pli", "goog-remb"]) // transport-cc is not implemented yet: not accepted
+                       ["nack", "nack pli", "goog-remb", "transport-cc"]) // we send transport-cc feedback to publishers
         let text = answer.serialize()
         for line in ["a=ice-lite", "a=group:BUNDLE 0 1", "a=setup:passive", "a=recvonly", "a=rtcp-mux",
-                     "m=audio 40000 UDP/TLS/RTP/SAVPF 96", "m=video 40000 UDP/TLS/RTP/SAVPF 97",
+                     "m=audio 40000 UDP/TLS/RTP/SAVPF 96", "m=video 40000 UDP/TLS/RTP/SAVPF 97 98",
                      "a=candidate:1 1 udp 2130706431 192.0.2.1 40000 typ host", "a=end-of-candidates",
                      "a=ice-ufrag:abcdEFGH", "a=fingerprint:sha-256 AA:BB", "a=rtpmap:96 opus/48000/2"] {
             XCTAssertTrue(text.contains(line + "\r\n"), "missing \(line) in\n\(text)")
         }
-        XCTAssertFalse(text.contains("rtx"))
+        XCTAssertTrue(text.contains("a=fmtp:98 apt=97\r\n"), text) // RTX accepted: repairs come on their own SSRC
+        XCTAssertEqual(tracks[1].layers, [PublishedLayer(ssrc: 3_634_816_220, rtxSSRC: 1_437_999_140)])
         XCTAssertNoThrow(try SessionDescription.parse(text)) // our own parser accepts what we write
     }
 
