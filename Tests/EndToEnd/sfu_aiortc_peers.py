@@ -51,8 +51,9 @@ class RedTrack(VideoStreamTrack):
 class ToneTrack(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self):
+    def __init__(self, frequency=TONE_HZ):
         super().__init__()
+        self._frequency = frequency
         self._samples = 0
         self._start = None
 
@@ -66,7 +67,7 @@ class ToneTrack(MediaStreamTrack):
             if wait > 0:
                 await asyncio.sleep(wait)
         t = (np.arange(count) + self._samples) / RATE
-        data = (np.sin(2 * np.pi * TONE_HZ * t) * 12000).astype(np.int16).reshape(1, -1)
+        data = (np.sin(2 * np.pi * self._frequency * t) * 12000).astype(np.int16).reshape(1, -1)
         frame = AudioFrame.from_ndarray(data, format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts, frame.time_base = self._samples, fractions.Fraction(1, RATE)

@@ -1,0 +1,113 @@
+"""SIP dial-in end to end: sipp phones call the real binary, type a PIN (RFC 4733 or SIP INFO) and talk with an aiortc
+participant of the room. Audio is checked by content in both directions, including mix-minus (a phone never hears
+itself)."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import build_conf, poll, request, stats
+from sip_helpers import SIPP, RtpRecorder, free_udp_port, pcmu_tone_pcap, relative_power, run_sipp, scenario
+
+pytestmark = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) is not installed")
+HERE = Path(__file__).parent
+
+
+def sip_conf(sip_port: int, **sip) -> str:
+    sections = {
+        "http": {"listen": "127.0.0.1:@PORT@", "stats": "true"},
+        "sip": {"enabled": "true", "listen": f"127.0.0.1:{sip_port}", "pins": "1234:standup", "rtpTimeout": "20s",
+                "interDigitTimeout": "3s", **sip},
+        "conferences": {"apps": "client1:s3cret", "users": "alice:pw"},
+    }
+    return build_conf(sections)
+
+
+def start_peer(srv, room: str, tone: float, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, str(HERE / "room_audio_peer.py"), "--url", srv.url, "--room", room,
+                             "--tone", str(tone), "--seconds", str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE)
+    line = proc.stdout.readline()
+    assert json.loads(line or "{}").get("op") == "ready", f"peer did not start: {line} {proc.stderr.read() if not line else ''}"
+    return proc
+
+
+def peer_result(proc: subprocess.Popen, timeout: float = 60) -> dict:
+    out, err = proc.communicate(timeout=timeout)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result.get("ok"), f"peer failed: {result} {err[-2000:]}"
+    return result
+
+
+@pytest.fixture
+def sip_server(rooms):
+    sip_port = free_udp_port()
+    srv = rooms(sip_conf(sip_port))
+    srv.sip_port = sip_port
+    return srv
+
+
+def test_phone_and_browser_hear_each_other_not_themselves(sip_server, tmp_path):
+    srv = sip_server
+    peer = start_peer(srv, "standup", tone=1000, seconds=26)
+    media_port = free_udp_port()
+    tone = tmp_path / "tone440.pcap"
+    pcmu_tone_pcap(tone, 440, seconds=12)
+    recorder = RtpRecorder(media_port)
+    try:
+        result = run_sipp(tmp_path, scenario(["1234"], tone_pcap=tone, talk_ms=13000), srv.sip_port, media_port)
+    finally:
+        recorder.stop()
+    assert result.returncode == 0, f"sipp failed: {result.stdout[-1500:]} {result.stderr[-1500:]}"
+    heard = peer_result(peer)
+    # The room participant hears the phone's 440 Hz (and its own 1 kHz is not sent back to it by the SFU).
+    assert heard["power"]["440.0"] > 0.3, heard
+    assert heard["power"]["1000.0"] < 0.05, heard
+    assert any(name.startswith("Phone +49") and "5678" in name and "0123" not in name for name in heard["participants"]), heard
+    # The phone hears the room's 1 kHz, but not its own 440 Hz (mix-minus).
+    phone = recorder.samples(last_seconds=5)
+    assert len(phone) >= 5 * 8000 * 0.9, f"the phone got {len(phone) / 8000:.1f} s of audio"
+    assert relative_power(phone, 1000, 8000) > 0.3, relative_power(phone, 1000, 8000)
+    assert relative_power(phone, 440, 8000) < 0.05, relative_power(phone, 440, 8000)
+
+
+def test_pin_by_sip_info_joins_a_scheduled_conference(sip_server, tmp_path):
+    srv = sip_server
+    auth = request("POST", srv.url + "/api/mx/auth", auth=("client1", "s3cret"),
+                   data={"username": "alice", "password": "pw", "grant_type": "password"})
+    assert auth.status_code == 200, auth.text
+    token = auth.json()["access_token"]
+    conf = request("POST", srv.url + "/api/mx/conferences", headers={"Authorization": f"Bearer {token}"},
+                   json={"name": "Board", "accessId": 47281964, "type": "Once", "startDate": int(time.time()) - 60, "duration": 30})
+    assert conf.status_code in (200, 201), conf.text
+    room = "conf-" + conf.json()["Id"]
+    peer = start_peer(srv, room, tone=1000, seconds=18)
+    media_port = free_udp_port()
+    tone = tmp_path / "tone440.pcap"
+    pcmu_tone_pcap(tone, 440, seconds=8)
+    result = run_sipp(tmp_path, scenario(["47281964"], method="info", tone_pcap=tone, talk_ms=9000), srv.sip_port, media_port)
+    assert result.returncode == 0, f"sipp failed: {result.stdout[-1500:]} {result.stderr[-1500:]}"
+    heard = peer_result(peer)
+    assert heard["power"]["440.0"] > 0.3, heard
+
+
+def test_three_wrong_pins_hang_up(sip_server, tmp_path):
+    srv = sip_server
+    media_port = free_udp_port()
+    started = time.time()
+    result = run_sipp(tmp_path, scenario(["1111", "2222", "3333"], hangup="rooms"), srv.sip_port, media_port)
+    assert result.returncode == 0, f"Rooms did not hang up: {result.stdout[-1500:]} {result.stderr[-1500:]}"
+    assert time.time() - started < 40
+    assert poll(lambda: stats(srv)["sip"]["calls"] == 0, timeout=5)
+
+
+def test_calls_from_sources_outside_the_allow_list_get_403(rooms, tmp_path):
+    sip_port = free_udp_port()
+    srv = rooms(sip_conf(sip_port, allow="10.0.0.0/8"))
+    xml = scenario(["1234"]).split("  <recv response=\"100\"")[0] + '  <recv response="403"/>\n</scenario>\n'
+    result = run_sipp(tmp_path, xml, sip_port, free_udp_port())
+    assert result.returncode == 0, f"expected 403: {result.stdout[-1500:]} {result.stderr[-1500:]}"
