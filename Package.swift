@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "SIPDialIn",
             dependencies: [
-                "SFU", "Users", "COpus",
+                "SFU", "Users", "BuddyImages", "COpus", "CVPX",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,6 +1,6 @@
 /// Generated placeholder avatars: hashed background colour plus a head-and-shoulders silhouette, anti-aliased
 /// analytically (coverage from an approximate signed distance), no fonts involved.
-enum Avatar {
+public enum Avatar {
     /// 64-bit FNV-1a over the UTF-8 bytes: stable across runs and platforms (unlike `Hasher`).
     static func hash(_ name: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -12,7 +12,7 @@ enum Avatar {
     }
 
     /// Background colour for a name: hue from the hash, moderate saturation/lightness so white reads well on it.
-    static func backgroundColor(for name: String) -> (r: UInt8, g: UInt8, b: UInt8) {
+    public static func backgroundColor(for name: String) -> (r: UInt8, g: UInt8, b: UInt8) {
         let h = hash(name)
         let hue = Double(h % 360)
         let saturation = 0.45 + Double((h >> 16) % 20) / 100 // 0.45 ..< 0.65
@@ -20,7 +20,7 @@ enum Avatar {
         return hsl(hue, saturation, lightness)
     }
 
-    static func render(name: String, size: Int) -> RGBAImage {
+    public static func render(name: String, size: Int) -> RGBAImage {
         let bg = backgroundColor(for: name)
         // Silhouette colour: the background mixed 80 % towards white.
         let fg = (r: mix(bg.r, 255, 0.8), g: mix(bg.g, 255, 0.8), b: mix(bg.b, 255, 0.8))

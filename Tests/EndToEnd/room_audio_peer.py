@@ -39,7 +39,9 @@ class Peer:
         self.pcs, self.tasks = [], []
         self.audio = []  # (time, samples at 48 kHz)
         self.names = {}
-        self.audio_tracks = 0
+        self.tracks = (0, 0)
+        self.video_frames = 0
+        self.video_size = None
         self.pending = {}
 
     async def request(self, ws, doc, reply_type):
@@ -67,13 +69,14 @@ class Peer:
                 if isinstance(status, dict) and status.get("displayName"):
                     self.names[data.get("Id")] = status["displayName"]
             elif kind == "SfuTracks":
-                audio = sum(1 for t in data.get("Tracks", []) if t.get("Kind") == "audio" and t.get("Session") != self.id)
-                if audio != self.audio_tracks:
-                    self.audio_tracks = audio
-                    asyncio.ensure_future(self.subscribe(ws, audio))
+                others = [t for t in data.get("Tracks", []) if t.get("Session") != self.id]
+                tracks = (sum(t.get("Kind") == "audio" for t in others), sum(t.get("Kind") == "video" for t in others))
+                if tracks != self.tracks:
+                    self.tracks = tracks
+                    asyncio.ensure_future(self.subscribe(ws, *tracks))
 
-    async def subscribe(self, ws, count):
-        if count == 0:
+    async def subscribe(self, ws, count, video=0):
+        if count + video == 0:
             return
         pc = RTCPeerConnection(self.config)
         self.pcs.append(pc)
@@ -84,13 +87,19 @@ class Peer:
 
         for _ in range(count):
             pc.addTransceiver("audio", direction="recvonly")
+        for _ in range(video):
+            pc.addTransceiver("video", direction="recvonly")
         await pc.setLocalDescription(await pc.createOffer())
         reply = await self.request(ws, {"Type": "SfuSubscribe", "SfuSubscribe": {"Offer": {"type": "offer", "sdp": pc.localDescription.sdp}}}, "SfuAnswer")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["Answer"]["sdp"], type="answer"))
         await wait_connected(pc, "subscriber")
-        log(f"subscribed to {count} audio tracks")
+        log(f"subscribed to {count} audio and {video} video tracks")
 
     async def record(self, track):
+        while track.kind == "video":
+            frame = await track.recv()
+            self.video_frames += 1
+            self.video_size = [frame.width, frame.height]
         while True:
             frame = await track.recv()
             channels = len(frame.layout.channels)
@@ -123,7 +132,8 @@ class Peer:
             last = self.window(4)
             result = {"op": "result", "ok": True, "seconds": round(len(last) / RATE, 2),
                       "power": {str(f): round(relative_power(last, f), 3) for f in frequencies},
-                      "participants": sorted(self.names.values())}
+                      "participants": sorted(self.names.values()),
+                      "videoFrames": self.video_frames, "videoSize": self.video_size}
             reader.cancel()
             print(json.dumps(result), flush=True)
         for task in self.tasks:

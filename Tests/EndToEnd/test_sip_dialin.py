@@ -68,6 +68,8 @@ def test_phone_and_browser_hear_each_other_not_themselves(sip_server, tmp_path):
     assert heard["power"]["440.0"] > 0.3, heard
     assert heard["power"]["1000.0"] < 0.05, heard
     assert any(name.startswith("Phone +49") and "5678" in name and "0123" not in name for name in heard["participants"]), heard
+    # The phone's avatar tile arrives as VP8 video (2 fps still picture).
+    assert heard["videoFrames"] >= 4 and heard["videoSize"] == [320, 240], heard
     # The phone hears the room's 1 kHz, but not its own 440 Hz (mix-minus).
     phone = recorder.samples(last_seconds=5)
     assert len(phone) >= 5 * 8000 * 0.9, f"the phone got {len(phone) / 8000:.1f} s of audio"

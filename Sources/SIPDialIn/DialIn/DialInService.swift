@@ -1,6 +1,7 @@
 // Dial-in as a whole: the SIP user agent's calls become phone sessions (IVR, then a seat in a room), and each room
 // with phones in it gets one audio bridge. Owns the tables of sessions and bridges; sessions own their calls' media.
 
+import BuddyImages
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -150,7 +151,8 @@ public final class DialInService: SIPCallDelegate, @unchecked Sendable {
 
     /// Seats the phone: a participant of the room, its voice a track of the room, its ears on the room's bridge.
     func seat(for session: PhoneSession, room: String) async throws -> (PhoneSeat, RoomBridge, DirectTransport) {
-        let seat = try await rooms.enter(room: room, displayName: session.displayName, avatarPNG: nil) { [weak session] in
+        let avatar = try? PNGCodec.encode(Avatar.render(name: session.displayName, size: 128))
+        let seat = try await rooms.enter(room: room, displayName: session.displayName, avatarPNG: avatar) { [weak session] in
             session?.eventLoop.execute { session?.roomEnded() }
         }
         do {
@@ -162,13 +164,20 @@ public final class DialInService: SIPCallDelegate, @unchecked Sendable {
                 _ = await bridges.release(seat.mediaRoom)
                 throw DialInError.loopMismatch
             }
-            let ssrc = UInt32.random(in: 1 ... .max)
-            let trackID = "phone-" + session.call.callID.prefix(12).filter { $0.isLetter || $0.isNumber }
-            let track = PhonePublisher.track(ssrc: ssrc, streamID: "phone-stream-\(ssrc)", trackID: trackID)
-            let (transport, _) = try await sfu.attachDirect(room: seat.mediaRoom, tracks: [track])
-            let publisher = try PhonePublisher(transport: transport, ssrc: ssrc, trackID: trackID)
-            try await bridge.eventLoop.submit { bridge.add(session.leg, publisher: publisher) }.get()
-            await seat.publish(transportID: transport.id, tracks: [PhoneTrack(kind: "audio", trackID: trackID, mid: "0")])
+            let ssrc = UInt32.random(in: 1 ... .max), videoSSRC = UInt32.random(in: 1 ... .max)
+            let base = "phone-" + session.call.callID.prefix(12).filter { $0.isLetter || $0.isNumber }
+            let stream = "\(base)-stream"
+            let tracks = [PhonePublisher.track(ssrc: ssrc, streamID: stream, trackID: base + "-audio"),
+                          PhoneVideoPublisher.track(ssrc: videoSSRC, streamID: stream, trackID: base + "-video")]
+            let (transport, _) = try await sfu.attachDirect(room: seat.mediaRoom, tracks: tracks)
+            let publisher = try PhonePublisher(transport: transport, ssrc: ssrc, trackID: base + "-audio")
+            let video = try PhoneVideoPublisher(transport: transport, ssrc: videoSSRC, name: session.displayName)
+            try await bridge.eventLoop.submit {
+                bridge.add(session.leg, publisher: publisher)
+                video.start()
+            }.get()
+            await seat.publish(transportID: transport.id, tracks: [PhoneTrack(kind: "audio", trackID: base + "-audio", mid: "0"),
+                                                                   PhoneTrack(kind: "video", trackID: base + "-video", mid: "1")])
             return (seat, bridge, transport)
         } catch {
             await seat.leave()
