@@ -52,41 +52,77 @@ enum Peers {
     }
 }
 
-/// A child process whose output goes to a file (no pipe to fill up), with a bounded wait.
+/// A child process whose output goes to a file (no pipe to fill up), with a bounded wait. Spawned and reaped
+/// with posix_spawn/waitpid directly: Foundation's Process left exited children unreaped here while others ran.
 final class PeerProcess {
-    let process = Process()
+    let pid: pid_t
     let logURL: URL
+    private var exitStatus: Int32?
 
     init(_ executable: String, _ arguments: [String], directory: URL, logName: String) throws {
         logURL = directory.appendingPathComponent(logName)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        // Its own process group, so that stopping it also stops whatever it forked (kamailio's workers).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "posix_spawn", code: Int(rc)) }
+        pid = child
+    }
+
+    var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid {
+            // WIFEXITED → WEXITSTATUS; a signal death reports 128 + signal like a shell.
+            exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            return false
+        }
+        return r == 0
     }
 
     /// Exit status, or nil if still running after `timeout` seconds (then it is killed).
     func wait(timeout: TimeInterval) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline {
+        while isRunning && Date() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
-        if process.isRunning {
+        if isRunning {
             terminate()
             return nil
         }
-        return process.terminationStatus
+        return exitStatus
+    }
+
+    /// SIGTERM (a kamailio main process then stops its children and frees its ports), SIGKILL after `grace`.
+    func stop(grace: TimeInterval = 5) {
+        guard isRunning else { return terminate() }
+        kill(-pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while isRunning && Date() < deadline { usleep(10_000) }
+        terminate()
     }
 
     func terminate() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // The group too: workers that outlived their main process would keep the ports.
+        kill(-pid, SIGKILL)
+        guard isRunning else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        exitStatus = 137
     }
 
     var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }

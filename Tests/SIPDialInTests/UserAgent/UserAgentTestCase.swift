@@ -18,7 +18,7 @@ class UserAgentTestCase: XCTestCase {
     }
 
     override func tearDown() async throws {
-        for p in processes { p.terminate() }
+        for p in processes { p.stop() }
         for peer in peers { peer.close() }
         for ua in agents { await ua.stop() }
         try await group.shutdownGracefully()
