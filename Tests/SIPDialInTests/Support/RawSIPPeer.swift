@@ -86,6 +86,18 @@ final class RawSIPPeer: @unchecked Sendable {
         }
     }
 
+    /// Requests received so far (UDP).
+    var requests: [SIPRequest] {
+        datagrams.compactMap { bytes in
+            if case .request(let r) = try? SIPParser.parse(bytes) { return r }
+            return nil
+        }
+    }
+
+    func reply(to request: SIPRequest, status: Int) {
+        send(SIPResponse(replyingTo: request, status: status).serialize())
+    }
+
     func waitForResponse(status: Int, count: Int = 1, timeout: TimeInterval = 3) async -> SIPResponse? {
         _ = await eventually(timeout: timeout) { responses.filter { $0.status == status }.count >= count }
         return responses.filter { $0.status == status }.dropFirst(count - 1).first
