@@ -105,7 +105,8 @@ public enum SIPParser {
         }
         let body = Array(bytes[head.bodyStart..<(head.bodyStart + bodyLength)])
         switch head.startLine {
-        case .request(let method, let uriText, _):
+        case .request(let method, let uriText, let version):
+            guard version.uppercased() == "SIP/2.0" else { throw SIPParseError.unsupportedVersion(version) }
             let uri: SIPURI
             do {
                 uri = try SIPURI(parsing: uriText)
@@ -215,10 +216,8 @@ public enum SIPParser {
         guard parts.count == 3, SIPSyntax.isToken(parts[0]), !parts[1].isEmpty else {
             throw SIPParseError.badStartLine(String(line))
         }
-        guard parts[2].uppercased() == "SIP/2.0" else {
-            if parts[2].uppercased().hasPrefix("SIP/") { throw SIPParseError.unsupportedVersion(String(parts[2])) }
-            throw SIPParseError.badStartLine(String(line))
-        }
+        // Another SIP version is checked by `parse` (505), so that `parseHead` still yields headers to answer with.
+        guard parts[2].uppercased().hasPrefix("SIP/") else { throw SIPParseError.badStartLine(String(line)) }
         return .request(method: SIPMethod(String(parts[0])), uri: String(parts[1]), version: String(parts[2]))
     }
 
