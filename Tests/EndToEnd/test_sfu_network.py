@@ -200,6 +200,7 @@ def test_media_flows_over_ice_tcp_when_udp_is_blocked(tmp_path):
         assert pair["remote"]["tcpType"] == "passive" and pair["remote"]["port"] == MEDIA_PORT, (side, pair)
     frames, gap = decoding(result)
     assert frames > 100, f"only {frames} frames decoded in 8 s over ICE-TCP"
+    assert gap < 1000, f"the picture froze for {gap:.0f} ms over ICE-TCP"
     video = result["subscriber"]["inbound"]["video"]
     assert video["frameWidth"] == 640 and video["frameHeight"] == 480, video
     assert result["subscriber"]["inbound"]["audio"]["packetsReceived"] > 100, result["subscriber"]["inbound"]
@@ -211,6 +212,11 @@ def test_media_flows_over_ice_tcp_when_udp_is_blocked(tmp_path):
     print(f"ICE-TCP: {frames} frames decoded, longest gap {gap:.0f} ms; server tcp {stats['tcp']}")
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "SFU media bug, not ICE: loss between publisher and SFU freezes the subscriber for 3-6 s (framesDropped in the "
+    "hundreds; subscriber packetsLost ~10 although the SFU recovers most gaps by NACK/RTX), until Chrome's 3 s "
+    "keyframe timeout. Loss between SFU and subscriber alone is repaired (longest gap ~200 ms). Remove this marker "
+    "when the ingress recovery is fixed (strict: an unexpected pass fails)."))
 def test_decoding_survives_five_percent_loss(tmp_path):
     result = in_private_network(lose_five_percent, publish_and_watch, str(tmp_path), 20)
     print("loss:", result["shaping"])
