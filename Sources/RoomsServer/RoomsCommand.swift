@@ -153,7 +153,8 @@ struct RoomsCommand: AsyncParsableCommand {
         hubSettings.roomType = { [cfg] name in cfg.roomType(for: name) }
         var sfu: SFUMedia? = nil
         if cfg.sfuEnabled {
-            let media = try SFUMedia(port: cfg.sfuPort, host: cfg.sfuBind, announced: cfg.sfuAnnounced, logger: Logger(label: "rooms.sfu"))
+            let media = try SFUMedia(port: cfg.sfuPort, host: cfg.sfuBind, announced: cfg.sfuAnnounced, tcp: cfg.sfuTcp,
+                                     tcpPort: cfg.sfuTcpPort, logger: Logger(label: "rooms.sfu"))
             try await media.start()
             sfu = media
         }

@@ -80,6 +80,9 @@ struct ServerConfig: Sendable {
     var sfuPort = 0
     var sfuBind = "0.0.0.0"  // default: the host of the first [http] listen address
     var sfuAnnounced: [String] = []
+    /// ICE-TCP (RFC 6544) for clients whose networks block UDP; `sfuTcpPort` 0: the UDP port's number.
+    var sfuTcp = true
+    var sfuTcpPort = 0
     // [conferences] (Rooms' own)
     var conferences = ConferencesConfig()
     // [sip] (Rooms' own): dial-in by phone
@@ -130,7 +133,7 @@ struct ConfigLoader {
                   "certificate_organization"],
         "nats": ["channelling_trigger", "channelling_trigger_subject", "url", "establishtimeout", "client_id"],
         "rooms": ["data", "maxbodybytes", "buddyimagemaxbytes"],
-        "sfu": ["enabled", "port", "bind", "announcedaddresses"],
+        "sfu": ["enabled", "port", "bind", "announcedaddresses", "tcp", "tcpport"],
         "conferences": conferenceKeys,
         "sip": sipKeys,
     ]
@@ -335,6 +338,9 @@ struct ConfigLoader {
         let httpHost = c.httpListen.first.flatMap(parseListen)?.host ?? "0.0.0.0"
         c.sfuBind = string("sfu", "bind").flatMap { $0.isEmpty ? nil : $0 } ?? httpHost
         c.sfuAnnounced = list("sfu", "announcedAddresses")
+        c.sfuTcp = bool("sfu", "tcp", true)
+        c.sfuTcpPort = int("sfu", "tcpPort", 0)
+        guard (0...65535).contains(c.sfuTcpPort) else { throw fail("sfu", "tcpPort", "must be 0-65535") }
         c.conferences = try loadConferences()
         c.sip = try loadSIP(httpHost: httpHost)
         c.warnings = warnings

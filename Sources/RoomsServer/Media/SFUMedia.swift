@@ -11,15 +11,19 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     let port: Int
     let host: String
     let announced: [String]
+    let iceTcp: IceTcpPort
     let logger: Logger
     /// Where active-speaker changes go (the hub, which exists only after the SFU has started).
     var speakerSink: (@Sendable (String, String?, Int) -> Void)?
 
-    init(port: Int, host: String, announced: [String], logger: Logger) throws {
+    /// - Parameters:
+    ///   - tcp: accept ICE-TCP; `tcpPort` 0 means the number of the UDP port.
+    init(port: Int, host: String, announced: [String], tcp: Bool = false, tcpPort: Int = 0, logger: Logger) throws {
         self.sfu = try SFUService(logger: logger)
         self.port = port
         self.host = host
         self.announced = announced
+        self.iceTcp = !tcp ? .disabled : tcpPort == 0 ? .sameAsUdp : .port(tcpPort)
         self.logger = logger
         sfu.onActiveSpeaker = { [weak self] room, transportID, loudness in
             self?.speakerSink?(room, transportID, loudness)
@@ -28,8 +32,10 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
 
     /// Binds the media port before the HTTP listeners accept anyone.
     func start() async throws {
-        try await sfu.start(port: port, host: host, announcedAddresses: announced)
-        logger.notice("SFU listening", metadata: ["udp": "\(host):\(sfu.port ?? port)", "announced": "\(announced)"])
+        try await sfu.start(port: port, host: host, announcedAddresses: announced, iceTcp: iceTcp)
+        logger.notice("SFU listening", metadata: ["udp": "\(host):\(sfu.port ?? port)",
+                                                  "tcp": "\(sfu.tcpPort.map { "\(host):\($0)" } ?? "off")",
+                                                  "announced": "\(announced)"])
     }
 
     func run() async throws {
@@ -72,11 +78,17 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     /// The `sfu` member of `/api/v1/stats` (a Rooms addition): socket counters and per-room media counters.
     func statsDocument() async -> JSONValue {
         let (socket, rooms) = await sfu.report()
+        let tcp = (try? await sfu.tcpStatistics()) ?? nil
         func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
         return .object([
             ("port", i(sfu.port ?? 0)),
             ("datagramsReceived", i(socket?.datagramsReceived ?? 0)), ("datagramsDropped", i(socket?.datagramsDropped ?? 0)),
             ("datagramsSent", i(socket?.datagramsSent ?? 0)), ("stunRouted", i(socket?.stunRouted ?? 0)),
+            ("tcp", tcp.map { t in
+                .object([("port", i(sfu.tcpPort ?? 0)), ("connectionsAccepted", i(t.connectionsAccepted)),
+                         ("connectionsOpen", i(t.connectionsOpen)), ("connectionsRejected", i(t.connectionsRejected)),
+                         ("framesReceived", i(t.framesReceived))])
+            } ?? .null),
             ("rooms", .object(rooms.map { r in
                 (r.room, .object([
                     ("transports", i(r.transports)), ("producers", i(r.producers)), ("consumers", i(r.consumers)),

@@ -29,6 +29,8 @@ struct LocalTransportDescription {
     var fingerprint: String
     /// One UDP host candidate each.
     var candidates: [(address: String, port: Int)]
+    /// With ICE-TCP: a passive TCP host candidate on this port for each address too.
+    var tcpPort: Int? = nil
 }
 
 /// What the client's offer tells about its own transport.
@@ -316,17 +318,32 @@ enum OfferAnswer {
             lines.append(.attribute(.fmtp(SDPFmtp(payloadType: rtx.payloadType, format: "apt=\(codec.payloadType)"))))
         }
         lines += extraLines
-        for (i, candidate) in local.candidates.enumerated() {
-            // Host candidates only; the highest type preference, descending local preference per address.
-            let priority = UInt32(126) << 24 | UInt32(65_535 - i) << 8 | 255
-            let c = SDPCandidate(foundation: "\(i + 1)", component: 1, transport: "udp", priority: priority,
-                                 address: candidate.address, port: UInt16(candidate.port), type: "host")
-            lines.append(.attribute(.candidate(c)))
-        }
+        lines += hostCandidates(local).map { .attribute(.candidate($0)) }
         lines.append(.attribute(.endOfCandidates))
         return SDPMediaSection(kind: offered.kind, port: port, proto: offered.proto,
                                formats: [String(codec.payloadType)] + (rtx.map { [String($0.payloadType)] } ?? []),
                                lines: lines)
+    }
+
+    /// Host candidates only: UDP first, then (ICE-TCP) passive TCP on the same addresses. Priorities follow
+    /// RFC 8445 §5.1.2.1 with descending local preference per address; TCP gets the type preference browsers give
+    /// their own TCP host candidates (90 < 126), so every TCP pair ranks below every UDP pair and is used only when
+    /// UDP fails. The TCP local preference is RFC 6544 §4.2's: direction (passive: 4) << 13 plus the address rank.
+    static func hostCandidates(_ local: LocalTransportDescription) -> [SDPCandidate] {
+        var candidates: [SDPCandidate] = []
+        for (i, candidate) in local.candidates.enumerated() {
+            let priority = UInt32(126) << 24 | UInt32(65_535 - i) << 8 | 255
+            candidates.append(SDPCandidate(foundation: "\(i + 1)", component: 1, transport: "udp", priority: priority,
+                                           address: candidate.address, port: UInt16(candidate.port), type: "host"))
+        }
+        guard let tcpPort = local.tcpPort else { return candidates }
+        for (i, candidate) in local.candidates.enumerated() {
+            let priority = UInt32(90) << 24 | UInt32((4 << 13) + 8_191 - i) << 8 | 255
+            candidates.append(SDPCandidate(foundation: "\(local.candidates.count + i + 1)", component: 1, transport: "tcp",
+                                           priority: priority, address: candidate.address, port: UInt16(tcpPort),
+                                           type: "host", tcpType: "passive"))
+        }
+        return candidates
     }
 
     /// RFC 8843 §7.3.3: a rejected m-line has port 0 and is left out of the BUNDLE group.

@@ -10,6 +10,14 @@ public enum SFUServiceError: Error, Equatable, Sendable {
     case alreadyStarted
 }
 
+/// Where ICE-TCP (RFC 6544, for networks that block UDP) listens, if at all.
+public enum IceTcpPort: Sendable, Equatable {
+    case disabled
+    /// The port number the UDP socket got (browsers expect one media port; firewalls need one rule).
+    case sameAsUdp
+    case port(Int)
+}
+
 /// One answered m-line of a subscriber connection: which producer it carries, from which publisher connection.
 public struct SFUSubscribedTrack: Sendable, Equatable {
     /// The subscriber's mid.
@@ -45,6 +53,7 @@ public final class SFUService: @unchecked Sendable {
     private let controlLoop: EventLoop
     private let certificate: DtlsCertificate
     private var mux: UdpMux?
+    private var tcpListener: IceTcpListener?
     private var announcedAddresses: [String] = []
     private var routers: [String: Router] = [:] // on controlLoop
     /// Expire transports without valid STUN for this long (RFC 7675); tests shorten it.
@@ -76,6 +85,9 @@ public final class SFUService: @unchecked Sendable {
     /// The media port actually bound (useful when 0 was asked for).
     public var port: Int? { mux?.localAddress?.port }
 
+    /// The ICE-TCP port, when enabled.
+    public var tcpPort: Int? { tcpListener?.localAddress?.port }
+
     /// SHA-256 fingerprint of the server's DTLS certificate.
     public var fingerprint: String { certificate.fingerprintSHA256 }
 
@@ -83,13 +95,39 @@ public final class SFUService: @unchecked Sendable {
     /// - Parameters:
     ///   - announcedAddresses: IPs put into host candidates (NAT 1:1: the public IP). Default: the bound host,
     ///     or every non-loopback IPv4 address when bound to the wildcard (127.0.0.1 if there is none).
-    public func start(port: Int, host: String = "0.0.0.0", announcedAddresses: [String] = []) async throws {
+    ///   - iceTcp: whether and where to accept ICE-TCP connections; their candidates follow the UDP ones.
+    public func start(port: Int, host: String = "0.0.0.0", announcedAddresses: [String] = [],
+                      iceTcp: IceTcpPort = .disabled) async throws {
         guard mux == nil else { throw SFUServiceError.alreadyStarted }
-        let mux = UdpMux(eventLoop: controlLoop, logger: logger)
-        try await mux.bind(host: host, port: port)
-        self.mux = mux
+        // A free UDP port may be taken for TCP: then try another free one (only when any port will do).
+        let attempts = port == 0 && iceTcp == .sameAsUdp ? 8 : 1
+        for attempt in 1 ... attempts {
+            let mux = UdpMux(eventLoop: controlLoop, logger: logger)
+            try await mux.bind(host: host, port: port)
+            let udpPort = mux.localAddress?.port ?? port
+            do {
+                switch iceTcp {
+                case .disabled: break
+                case .sameAsUdp: tcpListener = try await Self.listenTcp(mux: mux, host: host, port: udpPort, logger: logger)
+                case .port(let tcpPort): tcpListener = try await Self.listenTcp(mux: mux, host: host, port: tcpPort, logger: logger)
+                }
+            } catch {
+                await mux.close()
+                if attempt == attempts { throw error }
+                continue
+            }
+            self.mux = mux
+            break
+        }
         self.announcedAddresses = announcedAddresses.isEmpty ? Self.defaultAnnouncedAddresses(boundHost: host) : announcedAddresses
-        logger.info("SFU media on udp \(host):\(mux.localAddress?.port ?? port), announcing \(self.announcedAddresses)")
+        let tcp = tcpPort.map { ", tcp \($0)" } ?? ""
+        logger.info("SFU media on udp \(host):\(self.port ?? 0)\(tcp), announcing \(self.announcedAddresses)")
+    }
+
+    private static func listenTcp(mux: UdpMux, host: String, port: Int, logger: Logger) async throws -> IceTcpListener {
+        let listener = IceTcpListener(mux: mux, logger: logger)
+        try await listener.bind(host: host, port: port)
+        return listener
     }
 
     /// Convenience for the common single-address case.
@@ -101,6 +139,7 @@ public final class SFUService: @unchecked Sendable {
     public func shutdown() async {
         let routers = (try? await controlLoop.submit { Array(self.routers.values) }.get()) ?? []
         for router in routers { try? await router.eventLoop.submit { router.close() }.get() }
+        await tcpListener?.close()
         await mux?.close()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
@@ -128,6 +167,11 @@ public final class SFUService: @unchecked Sendable {
     public func statistics() async throws -> UdpMuxStatistics {
         guard let mux else { throw SFUServiceError.notStarted }
         return try await mux.statistics()
+    }
+
+    /// Counters of the ICE-TCP listener (nil when ICE-TCP is off).
+    public func tcpStatistics() async throws -> IceTcpStatistics? {
+        try await tcpListener?.statistics()
     }
 
     /// Feedback counters of a room (NACKs answered, keyframe requests), read on its loop.
@@ -277,7 +321,7 @@ public final class SFUService: @unchecked Sendable {
         let port = mux?.localAddress?.port ?? 9
         return LocalTransportDescription(iceUfrag: transport.localUfrag, icePassword: transport.localPassword,
                                          fingerprint: certificate.fingerprintSHA256,
-                                         candidates: announcedAddresses.map { ($0, port) })
+                                         candidates: announcedAddresses.map { ($0, port) }, tcpPort: tcpPort)
     }
 
     static func defaultAnnouncedAddresses(boundHost: String) -> [String] {

@@ -78,6 +78,12 @@ public final class UdpMux {
         }
     }
 
+    /// The transport whose local ufrag this is (ICE-TCP binds its connections with it). On the mux loop.
+    func transport(forUfrag ufrag: String) -> WebRtcTransport? {
+        eventLoop.preconditionInEventLoop()
+        return byUfrag[ufrag]
+    }
+
     /// ICE selected `address` for `transport`: DTLS and SRTP from there now belong to it.
     func select(_ address: SocketAddress, for transport: WebRtcTransport) {
         eventLoop.execute {

@@ -1,6 +1,7 @@
 // One browser-grade peer connection terminated by the server: ICE-lite + DTLS (we are the passive/server
 // side, having answered the peer's actpass offer) + SRTP from the DTLS exporter. Decrypted RTP and RTCP go
-// to the Router; what the Router sends is encrypted here. Lives on its Router's event loop; never locked.
+// to the Router; what the Router sends is encrypted here and leaves by the route ICE selected: the shared UDP
+// socket, or an ICE-TCP connection with RFC 4571 framing. Lives on its Router's event loop; never locked.
 
 import Logging
 import NIOCore
@@ -13,6 +14,8 @@ public struct WebRtcTransportStatistics: Sendable, Equatable {
     public var rtcpSent = 0
     /// SRTP/SRTCP authentication or replay failures, DTLS garbage and the like.
     public var packetsDiscarded = 0
+    /// Packets not sent because the selected ICE-TCP connection had too much queued (the peer reads too slowly).
+    public var packetsDroppedTcpBackpressure = 0
 }
 
 public final class WebRtcTransport: MediaTransport {
@@ -26,6 +29,8 @@ public final class WebRtcTransport: MediaTransport {
     public private(set) var statistics = WebRtcTransportStatistics()
     private(set) var isClosed = false
     private(set) var isConnected = false
+    /// Where media goes now (nil before the first valid check and after the selected TCP connection closed).
+    var selectedRoute: IceRoute? { ice.selectedRoute }
 
     private let mux: UdpMux
     private let logger: Logger
@@ -35,6 +40,9 @@ public final class WebRtcTransport: MediaTransport {
     private var srtp: SrtpSession?
     private var dtlsTimer: Scheduled<Void>?
     private let allocator = ByteBufferAllocator()
+    /// ICE-TCP connections bound to this transport by our ufrag; `checked` once a check on it passed: media is
+    /// accepted only from those, as the UDP mux accepts it only from addresses ICE selected.
+    private var tcpConnections: [(connection: IceTcpConnection, checked: Bool)] = []
 
     init(id: String, eventLoop: EventLoop, mux: UdpMux, certificate: DtlsCertificate, localUfrag: String,
          localPassword: String, remoteUfrag: String?, remoteFingerprint: String, logger: Logger) throws {
@@ -58,23 +66,42 @@ public final class WebRtcTransport: MediaTransport {
     // MARK: - Receiving
 
     func receiveStun(_ raw: [UInt8], from source: SocketAddress) {
+        receiveStun(raw, over: .udp(source))
+    }
+
+    func receiveStun(_ raw: [UInt8], over route: IceRoute) {
+        if case .tcp(let connection) = route, !tcpConnections.contains(where: { $0.connection === connection }) {
+            guard !isClosed else { return connection.close() }
+            tcpConnections.append((connection, false))
+        }
         guard !isClosed else { return }
-        switch ice.handle(raw, from: source, now: .now()) {
+        switch ice.handle(raw, over: route, now: .now()) {
         case .drop:
             statistics.packetsDiscarded += 1
         case .respond(let response, let selected):
-            if selected {
-                logger.debug("ICE selected \(source)")
-                mux.select(source, for: self)
+            if case .tcp(let connection) = route, let i = tcpConnections.firstIndex(where: { $0.connection === connection }) {
+                tcpConnections[i].checked = true
             }
-            var buffer = allocator.buffer(capacity: response.count)
-            buffer.writeBytes(response)
-            mux.send(buffer, to: source)
+            if selected {
+                logger.debug("ICE selected \(route)")
+                if case .udp(let address) = route { mux.select(address, for: self) }
+            }
+            send(over: route, capacity: response.count) { $0.writeBytes(response) }
         }
     }
 
     func receive(_ datagram: ByteBuffer, kind: DatagramKind, from source: SocketAddress) {
+        receive(datagram, kind: kind, over: .udp(source))
+    }
+
+    /// DTLS, RTP or RTCP: from an address ICE selected (the mux checked), or over a checked ICE-TCP connection.
+    func receive(_ datagram: ByteBuffer, kind: DatagramKind, over route: IceRoute) {
         guard !isClosed else { return }
+        if case .tcp(let connection) = route,
+           !tcpConnections.contains(where: { $0.connection === connection && $0.checked }) {
+            statistics.packetsDiscarded += 1
+            return
+        }
         switch kind {
         case .dtls: receiveDtls(Array(datagram.readableBytesView))
         case .rtp: receiveRtp(datagram)
@@ -147,34 +174,52 @@ public final class WebRtcTransport: MediaTransport {
     /// Sends one RTP packet that `write` puts into the buffer (returning its length, 0 to send nothing);
     /// the packet is encrypted in place in the same buffer, which then goes to the socket.
     func sendRtp(maxLength: Int, _ write: (UnsafeMutableRawBufferPointer) -> Int) {
-        guard let srtp, let address = ice.selectedAddress, !isClosed else { return }
-        var buffer = allocator.buffer(capacity: maxLength + SrtpSession.maxRtpTrailerLength)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxLength + SrtpSession.maxRtpTrailerLength) { raw in
-            let length = write(raw)
-            guard length > 0 else { return 0 }
-            return (try? srtp.protectRtp(raw, length: length)) ?? 0
+        guard let srtp, let route = ice.selectedRoute, !isClosed else { return }
+        let capacity = maxLength + SrtpSession.maxRtpTrailerLength
+        let sent = send(over: route, capacity: capacity) { buffer in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { raw in
+                let length = write(raw)
+                guard length > 0 else { return 0 }
+                return (try? srtp.protectRtp(raw, length: length)) ?? 0
+            }
         }
-        guard buffer.readableBytes > 0 else { return }
-        statistics.rtpSent += 1
-        mux.send(buffer, to: address)
+        if sent { statistics.rtpSent += 1 }
     }
 
     func sendRtcp(_ packets: [RTCPPacket]) {
-        guard let srtp, let address = ice.selectedAddress, !isClosed, !packets.isEmpty,
+        guard let srtp, let route = ice.selectedRoute, !isClosed, !packets.isEmpty,
               var bytes = try? RTCP.serialize(packets), (try? srtp.protectRtcp(&bytes)) != nil else { return }
-        statistics.rtcpSent += 1
-        var buffer = allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        mux.send(buffer, to: address)
+        if send(over: route, capacity: bytes.count, { $0.writeBytes(bytes) }) { statistics.rtcpSent += 1 }
     }
 
     private func sendDtls(_ datagrams: [[UInt8]]) {
-        guard let address = ice.selectedAddress else { return }
+        guard let route = ice.selectedRoute else { return }
         for datagram in datagrams {
-            var buffer = allocator.buffer(capacity: datagram.count)
-            buffer.writeBytes(datagram)
-            mux.send(buffer, to: address)
+            send(over: route, capacity: datagram.count) { $0.writeBytes(datagram) }
         }
+    }
+
+    /// Builds one packet with `fill` in a buffer laid out for `route` (over TCP: its RFC 4571 length in front) and
+    /// sends it; one buffer per packet, no copy. False when nothing was sent.
+    @discardableResult
+    private func send(over route: IceRoute, capacity: Int, _ fill: (inout ByteBuffer) -> Void) -> Bool {
+        switch route {
+        case .udp(let address):
+            var buffer = allocator.buffer(capacity: capacity)
+            fill(&buffer)
+            guard buffer.readableBytes > 0 else { return false }
+            mux.send(buffer, to: address)
+        case .tcp(let connection):
+            var buffer = allocator.buffer(capacity: RFC4571Framer.lengthPrefixSize + capacity)
+            RFC4571Framer.reserveLengthPrefix(in: &buffer)
+            fill(&buffer)
+            guard RFC4571Framer.sealLengthPrefix(of: &buffer) else { return false }
+            guard connection.send(buffer) else {
+                statistics.packetsDroppedTcpBackpressure += 1
+                return false
+            }
+        }
+        return true
     }
 
     /// DtlsEndpoint has no clock: retransmit lost handshake flights when its timer says so.
@@ -192,6 +237,15 @@ public final class WebRtcTransport: MediaTransport {
 
     // MARK: - Life cycle
 
+    /// An ICE-TCP connection of this transport closed. If it carried the media, the peer has to nominate another
+    /// pair (its next valid check on any route selects it); without one, consent expires and the transport closes.
+    func tcpRouteClosed(_ connection: IceTcpConnection) {
+        tcpConnections.removeAll { $0.connection === connection }
+        guard !isClosed, ice.selectedRoute == .tcp(connection) else { return }
+        logger.debug("selected ICE-TCP connection closed; waiting for another pair")
+        ice.routeFailed(.tcp(connection))
+    }
+
     /// RFC 7675: no valid check for `timeout` means the peer is gone (or never came).
     func consentExpired(now: NIODeadline, timeout: TimeAmount) -> Bool {
         ice.consentExpired(now: now, createdAt: createdAt, timeout: timeout)
@@ -203,6 +257,8 @@ public final class WebRtcTransport: MediaTransport {
         isClosed = true
         dtlsTimer?.cancel()
         mux.unregister(self)
+        for (connection, _) in tcpConnections { connection.close() }
+        tcpConnections = []
         logger.debug("transport closed")
         delegate?.transportDidClose(self)
     }
