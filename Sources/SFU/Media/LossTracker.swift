@@ -43,14 +43,23 @@ struct LossTracker {
         return true
     }
 
-    /// The sequence numbers to NACK now; each is asked for at most `maxNacks` times, then given up.
+    /// How many packets were given up so far: asked for `maxNacks` times and still missing a round later.
+    private(set) var givenUp = 0
+
+    /// The sequence numbers to NACK now; each is asked for at most `maxNacks` times. One round after its last NACK
+    /// a packet still missing is given up (`givenUp` grows): the decoder downstream then needs a keyframe.
     mutating func takeNackList() -> [UInt16] {
         var list: [UInt16] = []
-        for i in missing.indices where missing[i].nacksSent < Self.maxNacks {
+        var dropped = 0
+        missing.removeAll { entry in
+            if entry.nacksSent >= Self.maxNacks { dropped += 1; return true }
+            return false
+        }
+        givenUp += dropped
+        for i in missing.indices {
             missing[i].nacksSent += 1
             list.append(missing[i].sequenceNumber)
         }
-        missing.removeAll { $0.nacksSent >= Self.maxNacks }
         return list
     }
 }

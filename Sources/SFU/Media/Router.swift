@@ -234,7 +234,13 @@ public final class Router {
         for producer in producersInOrder where producer.kind == .video {
             for layer in producer.layers {
                 guard let ssrc = layer.ssrc else { continue }
+                let givenUpBefore = layer.loss.givenUp
                 let list = layer.loss.takeNackList()
+                if layer.loss.givenUp > givenUpBefore {
+                    // A hole the publisher never filled: every subscriber's decoder is stuck until the next keyframe,
+                    // so ask for one now rather than wait for their own PLIs (or Chrome's 3 s keyframe timer).
+                    requestKeyframe(producer, layer: layer.index)
+                }
                 guard !list.isEmpty else { continue }
                 statistics.nacksSent += 1
                 producer.transport.sendRtcp([.nack(RTCPNack(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc, sequenceNumbers: list))])

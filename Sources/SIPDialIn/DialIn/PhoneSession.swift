@@ -122,12 +122,14 @@ final class PhoneSession {
 
     private func join(_ room: String) {
         let loop = eventLoop
+        let (leg, service) = (self.leg, self.service)
         Task {
             do {
                 let (seat, bridge, transport) = try await service.seat(for: self, room: room)
                 loop.execute { [weak self] in
                     guard let self, self.phase == .joining else {
-                        Task { await self?.service.release(seat: seat, bridge: bridge, transport: transport, leg: nil) }
+                        // The call ended while the seat was being made: undo all of it, the leg's place in the bridge too.
+                        Task { await service.release(seat: seat, bridge: bridge, transport: transport, leg: leg) }
                         return
                     }
                     self.seat = seat

@@ -16,7 +16,18 @@ final class LossTrackerTests: XCTestCase {
         XCTAssertEqual(t.takeNackList(), [2])
         XCTAssertEqual(t.takeNackList(), [2])
         XCTAssertEqual(t.takeNackList(), [2])
+        XCTAssertEqual(t.givenUp, 0, "the third retransmission still has a round to arrive")
         XCTAssertEqual(t.takeNackList(), [])
+        XCTAssertEqual(t.givenUp, 1)
+    }
+
+    func testARetransmissionAnsweringTheLastNackIsStillCounted() {
+        var t = LossTracker()
+        _ = t.record(1); _ = t.record(3)
+        for _ in 0 ..< 3 { _ = t.takeNackList() }
+        XCTAssertTrue(t.record(2))
+        XCTAssertEqual(t.takeNackList(), [])
+        XCTAssertEqual(t.givenUp, 0)
     }
 
     func testWrapAroundAndHugeJumps() {
