@@ -18,12 +18,14 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Tests" / "WebClient"))
+PEER_SCRIPT = Path(__file__).resolve().parents[2] / "Tests" / "WebClient" / "room_peer.py"
+sys.path.insert(0, str(PEER_SCRIPT.parent))
 
 from selenium.webdriver.common.by import By  # noqa: E402
 
@@ -63,8 +65,11 @@ def cpu_seconds(pid: int) -> float:
 
 def process_kind(pid: int) -> str:
     try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        # Chromium's child processes rewrite their command line as one space-separated string.
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
     except OSError:
+        return "gone"
+    if not args:
         return "gone"
     if b"chromedriver" in args[0]:
         return "chromedriver"
@@ -105,6 +110,24 @@ def remote_video_stats(driver) -> list[dict]:
         });""")
 
 
+def measure(driver, window: float, peers: list[subprocess.Popen]) -> dict:
+    """Chromium's CPU over `window` seconds, the frame rate each remote video really decoded meanwhile, and the
+    publishing peers' CPU (they share the machine's cores with the browser)."""
+    before = {v["mid"]: v for v in remote_video_stats(driver)}
+    peers_before = [cpu_seconds(p.pid) for p in peers]
+    start = time.monotonic()
+    cpu = chromium_cpu(driver, window)
+    after = remote_video_stats(driver)
+    elapsed = time.monotonic() - start
+    cpu["peer_percent"] = [round(100 * (cpu_seconds(p.pid) - b) / elapsed, 1) for p, b in zip(peers, peers_before)]
+    cpu["decoded_fps"] = {v["mid"]: round((v["framesDecoded"] - before.get(v["mid"], {}).get("framesDecoded", 0)) / elapsed, 1)
+                          for v in after}
+    cpu["sizes"] = sorted({f"{v['width']}x{v['height']}" for v in after})
+    cpu["decoder"] = sorted({str(v["decoder"]) for v in after})
+    cpu["load_average_1min"] = os.getloadavg()[0]
+    return cpu
+
+
 def first_frame_runs(server: Server, runs: int) -> list[dict]:
     room = "bench-first-frame"
     peer = RoomPeer(server.url, room, "publisher", colour=(40, 120, 220), size=(640, 360), fps=30, moving_bar=True).start()
@@ -136,11 +159,22 @@ def first_frame_runs(server: Server, runs: int) -> list[dict]:
     return results
 
 
+def start_peer_process(server: Server, room: str, name: str, colour, size, fps) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, str(PEER_SCRIPT), "--url", server.url, "--room", room, "--name", name,
+                             "--colour", ",".join(map(str, colour)), "--size", f"{size[0]}x{size[1]}", "--fps", str(fps),
+                             "--moving-bar"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("ready "):
+        proc.kill()
+        raise RuntimeError(f"peer {name} did not start: {line!r}")
+    return proc
+
+
 def cpu_with_four_videos(server: Server, window: float, size, fps) -> dict:
     room = "bench-cpu"
     colours = [(200, 60, 60), (60, 200, 60), (60, 60, 200), (200, 200, 60)]
-    peers = [RoomPeer(server.url, room, f"peer {i + 1}", colour=c, size=size, fps=fps, moving_bar=True).start()
-             for i, c in enumerate(colours)]
+    # One process per peer: four encoders in one Python process would starve each other.
+    peers = [start_peer_process(server, room, f"peer {i + 1}", c, size, fps) for i, c in enumerate(colours)]
     driver = make_browser()
     try:
         driver.get(server.url + room)
@@ -151,18 +185,21 @@ def cpu_with_four_videos(server: Server, window: float, size, fps) -> dict:
         wait_for(lambda: len([s for s in remote_video_stats(driver) if (s.get("framesDecoded") or 0) > 0]) == 4,
                  timeout=30, message="four remote videos decoding")
         time.sleep(2)  # past the start-up (key frames, jitter buffers)
-        publishing = chromium_cpu(driver, window)
-        video = remote_video_stats(driver)
+        publishing = measure(driver, window, peers)
         driver.find_element(By.ID, "toggle-cam").click()
         driver.find_element(By.ID, "toggle-mic").click()
         time.sleep(2)
-        receiving_only = chromium_cpu(driver, window)
-        return {"remote_videos": video, "peer_video": {"width": size[0], "height": size[1], "fps": fps},
-                "window_s": window, "cpu_publishing_camera_and_mic": publishing, "cpu_camera_and_mic_off": receiving_only}
+        receiving_only = measure(driver, window, peers)
+        return {"peer_video": {"width": size[0], "height": size[1], "fps": fps}, "window_s": window,
+                "publishing_camera_and_mic": publishing, "camera_and_mic_off": receiving_only}
     finally:
         driver.quit()
         for p in peers:
-            p.stop()
+            p.stdin.close()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
 def main():
@@ -191,14 +228,13 @@ def main():
                 print(f"== Web client: Chromium CPU with 4 remote videos ({size[0]}x{size[1]} at {args.peer_fps} fps, "
                       f"{args.window:.0f} s windows, {os.cpu_count()} cores)", flush=True)
                 cpu = cpu_with_four_videos(server, args.window, size, args.peer_fps)
-                for label, key in (("publishing camera+mic", "cpu_publishing_camera_and_mic"),
-                                   ("camera+mic off", "cpu_camera_and_mic_off")):
+                for label, key in (("publishing camera+mic", "publishing_camera_and_mic"), ("camera+mic off", "camera_and_mic_off")):
                     c = cpu[key]
                     parts = ", ".join(f"{k} {v}" for k, v in c["by_process"].items())
-                    print(f"{label:22s} {c['total_percent']:6.1f} % of one core ({parts})")
-                for v in cpu["remote_videos"]:
-                    print(f"  remote video mid {v['mid']}: {v['width']}x{v['height']} {v['fps']} fps, "
-                          f"{v['framesDecoded']} frames, {v['decoder']}")
+                    fps = "/".join(f"{v:g}" for v in c["decoded_fps"].values())
+                    print(f"{label:22s} {c['total_percent']:6.1f} % of one core ({parts}); decoded {fps} fps "
+                          f"at {','.join(c['sizes'])} ({','.join(c['decoder'])}); peers {c['peer_percent']} %; "
+                          f"load average {c['load_average_1min']:.1f}")
             finally:
                 server.stop()
         result = {"benchmark": "client", "cores": os.cpu_count(), "network_namespace": private,

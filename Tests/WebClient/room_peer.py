@@ -312,3 +312,28 @@ class RoomPeer:
                     add(frame)
         except Exception:  # the track ended (new subscriber connection or the peer left)
             return
+
+
+def main():
+    """Run one peer as its own process (benchmarks start several: one Python process would share one core's GIL).
+    Prints `ready <session id>` once it publishes, and runs until stdin closes."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--room", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--colour", default="255,0,0")
+    parser.add_argument("--size", default="320x240")
+    parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--moving-bar", action="store_true")
+    args = parser.parse_args()
+    peer = RoomPeer(args.url, args.room, args.name, colour=tuple(int(v) for v in args.colour.split(",")),
+                    size=tuple(int(v) for v in args.size.split("x")), fps=args.fps, moving_bar=args.moving_bar).start()
+    print("ready", peer.id, flush=True)
+    sys.stdin.read()
+    peer.stop()
+
+
+if __name__ == "__main__":
+    main()

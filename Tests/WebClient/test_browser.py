@@ -1,10 +1,12 @@
-"""Browser end-to-end tests for the Rooms web client (static/js): real RoomsServer binary, headless Chromium.
+"""Browser end-to-end tests for the Rooms web client (static/js): real RoomsServer binary, headless Chromium, all in a
+private network namespace (browser_support.private_network).
 
-Three browsers join the same room and exercise participants, chat (typing, delivered marks), profile changes, buddy
-pictures, reload with the same identity, the PIN flow and a server restart. Media: if the server's SFU answers, the
-video must decode; otherwise the client must show its "Video service unavailable" notice.
+Three browsers join the same room and exercise participants, media through the SFU (two remote videos decoding in
+each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), chat (typing,
+delivered marks), profile changes, buddy pictures, reload with the same identity, the PIN flow, signing in and a
+server restart.
 
-Needs: apt-get install -y chromium chromium-driver; pip install selenium (Tests/EndToEnd/requirements.txt).
+Needs: apt-get install -y chromium chromium-driver; pip install selenium aiortc (Tests/EndToEnd/requirements.txt).
 Screenshots go to test-artifacts/ (git-ignored).
 """
 
