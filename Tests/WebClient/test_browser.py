@@ -1,39 +1,31 @@
-"""Browser end-to-end tests for the Rooms web client (static/js): real RoomsServer binary, headless Chromium.
+"""Browser end-to-end tests for the Rooms web client (static/js): real RoomsServer binary, headless Chromium, all in a
+private network namespace (browser_support.private_network).
 
-Three browsers join the same room and exercise participants, chat (typing, delivered marks), profile changes, buddy
-pictures, reload with the same identity, the PIN flow and a server restart. Media: if the server's SFU answers, the
-video must decode; otherwise the client must show its "Video service unavailable" notice.
+Three browsers join the same room and exercise participants, media through the SFU (two remote videos decoding in
+each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), chat (typing,
+delivered marks), profile changes, buddy pictures, reload with the same identity, the PIN flow, signing in and a
+server restart.
 
-Needs: apt-get install -y chromium chromium-driver; pip install selenium (Tests/EndToEnd/requirements.txt).
+Needs: apt-get install -y chromium chromium-driver; pip install selenium aiortc (Tests/EndToEnd/requirements.txt).
 Screenshots go to test-artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import struct
-import subprocess
 import tempfile
-import time
-import zlib
 from pathlib import Path
 
 import pytest
 
 selenium = pytest.importorskip("selenium")
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("ROOMS_BIN", REPO / ".build" / "debug" / "RoomsServer"))
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-ARTIFACTS = REPO / "test-artifacts"
-HOST = "127.0.0.1"
+from browser_support import (BIN, CHROMEDRIVER, Server, describe, frames_decoded, frames_keep_coming, in_room,  # noqa: E402
+                             is_black, join, js, make_browser, media_state, participant_names, png_bytes, private_network, read_png, self_id, shot,
+                             tile_pixels, tile_selector, wait_for)
+
 ROOM = "standup"
 
 pytestmark = [
@@ -42,133 +34,25 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}/"
-        self.conf = workdir / "server.conf"
-        self.conf.write_text(
-            f"[http]\nlisten = {HOST}:{self.port}\n\n[app]\nsessionSecret = {'a' * 64}\nencryptionSecret = {'b' * 64}\n\n"
-            "[users]\nenabled = true\nmode = sharedsecret\nallowRegistration = true\n"
-            "sharedsecret_secret = webclient-test-secret\n")
-        self.proc = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        log = open(self.workdir / f"server.{self.runs}.log", "wb")
-        self.proc = subprocess.Popen([str(BIN), "-c", str(self.conf), "--root", str(REPO), "--data", str(self.workdir / "data")],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, "server exited during start-up"
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("server did not start")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.proc = None
-
-
-def make_browser() -> webdriver.Chrome:
-    opts = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                 "--allow-loopback-in-peer-connection", "--window-size=1280,800", "--autoplay-policy=no-user-gesture-required",
-                 "--disable-dev-shm-usage"):
-        opts.add_argument(flag)
-    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-
-
-def wait_for(fn, timeout=10.0, message="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as exc:  # stale elements while the UI re-renders
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
-
-
-def js(driver, script, *args):
-    return driver.execute_script(script, *args)
-
-
-def participant_names(driver):
-    return js(driver, "return [...document.querySelectorAll('.participant .participant-name')].map(e => e.textContent)")
-
-
-def self_id(driver):
-    return js(driver, "return window.__rooms && window.__rooms.store.state.selfId")
-
-
-def in_room(driver):
-    return js(driver, "return !!document.querySelector('.room') && window.__rooms.store.state.joined")
-
-
-def join(driver, url, name):
-    driver.get(url)
-    field = wait_for(lambda: driver.find_element(By.ID, "name-input"), message="join screen")
-    field.clear()
-    field.send_keys(name)
-    # Two clicks: name typed, then Join (Enter in the name field does the same).
-    driver.find_element(By.ID, "join-button").click()
-
-
-def shot(driver, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / f"webclient-{name}.png"))
-
-
-def png_bytes(width=200, height=120) -> bytes:
-    """A small real PNG (colour gradient) for the buddy picture upload."""
-    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x % 256, (y * 2) % 256, 160)) for y in range(height))
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
 @pytest.fixture(scope="module")
 def env():
     workdir = Path(tempfile.mkdtemp(prefix="rooms-webclient-"))
-    server = Server(workdir)
-    server.start()
-    browsers = []
-    try:
-        a, b, c = make_browser(), make_browser(), make_browser()
-        browsers += [a, b, c]
-        yield {"server": server, "a": a, "b": b, "c": c, "workdir": workdir, "browsers": browsers, "make": make_browser}
-    finally:
-        for br in browsers:
-            try:
-                br.quit()
-            except Exception:
-                pass
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with private_network():
+        server = Server(workdir)
+        server.start()
+        browsers = []
+        try:
+            a, b, c = make_browser(), make_browser(), make_browser()
+            browsers += [a, b, c]
+            yield {"server": server, "a": a, "b": b, "c": c, "workdir": workdir, "browsers": browsers, "make": make_browser}
+        finally:
+            for br in browsers:
+                try:
+                    br.quit()
+                except Exception:
+                    pass
+            server.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -206,28 +90,85 @@ def test_join_screen_and_three_participants(env, room_url):
         assert t["right"] <= stage["right"] + 1 and t["bottom"] <= stage["bottom"] + 1, (t, stage)
 
 
-def test_media_or_clear_unavailable_notice(env):
-    a, b = env["a"], env["b"]
-    state = wait_for(lambda: js(a, "const s = window.__rooms.sfu.state; return s === 'available' || s === 'unavailable' ? s : null"),
-                     timeout=15, message="SFU outcome")
-    # The SFU is on by default ([sfu] enabled): media must flow through it.
-    assert state == "available", state
-    if state == "available":
-        # The server's SFU answered: remote video must decode on B's tiles.
-        def frames():
-            return js(b, """return [...document.querySelectorAll('.tile:not([data-id="' + window.__rooms.store.state.selfId + '"]) video')]
-                .map(v => v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0)""")
-        first = wait_for(lambda: (f := frames()) and all(x > 0 for x in f) and f, timeout=15, message="remote frames decoding")
-        time.sleep(1.5)
-        assert all(y > x for x, y in zip(first, frames())), "framesDecoded must keep increasing"
-        # The fake microphone beeps: the SFU's RFC 6464 levels name an active speaker (SfuSpeaker).
-        wait_for(lambda: js(b, "return window.__rooms.sfu.serverSpeakerAt > 0"), timeout=15, message="SfuSpeaker from the server")
-    else:
-        notice = wait_for(lambda: a.find_element(By.CSS_SELECTOR, '.notice[data-key="sfu"]').text, message="SFU notice")
-        assert "Video service unavailable" in notice
-        # Chat and participants keep working (the other tests), and the own camera still shows locally.
-        assert js(a, "return document.querySelector('.tile[data-source=camera] video').videoWidth > 0")
-    shot(a, "room-three")
+def remote_frames(driver):
+    """Frames decoded so far by each remote camera tile, keyed by session Id."""
+    return js(driver, """const me = window.__rooms.store.state.selfId;
+        return Object.fromEntries([...document.querySelectorAll('.tile[data-source=camera]')].filter(t => t.dataset.id !== me)
+            .map(t => [t.dataset.id, t.querySelector('video').getVideoPlaybackQuality().totalVideoFrames]))""")
+
+
+def check_tiles_not_black(driver, name, selectors):
+    """Save a screenshot as a test artifact and check that each tile's video area shows a picture, not black."""
+    image = read_png(shot(driver, name))
+    for selector in selectors:
+        pixels = tile_pixels(driver, image, selector)
+        assert not is_black(pixels), f"{name}: {selector} is black: {describe(pixels)}"
+
+
+def test_media_flows_through_the_sfu(env):
+    a, b, c = env["a"], env["b"], env["c"]
+    for d in (a, b, c):
+        state = wait_for(lambda: js(d, "const s = window.__rooms.sfu.state; return s === 'available' || s === 'unavailable' ? s : null"),
+                         timeout=15, message="SFU outcome")
+        assert state == "available", state  # the SFU is on by default ([sfu] enabled)
+    # Every browser shows two remote videos, and their decoded frame counts keep increasing.
+    for d in (a, b, c):
+        first = wait_for(lambda: (f := remote_frames(d)) and len(f) == 2 and all(x > 0 for x in f.values()) and f,
+                         timeout=15, message="two remote videos decoding")
+        later = wait_for(lambda: (f := remote_frames(d)) and all(f.get(k, 0) > n for k, n in first.items()) and f,
+                         timeout=5, message="framesDecoded increasing")
+        assert later.keys() == first.keys()
+    # The fake microphone beeps: the SFU's RFC 6464 levels name an active speaker (SfuSpeaker).
+    wait_for(lambda: js(b, "return window.__rooms.sfu.serverSpeakerAt > 0"), timeout=15, message="SfuSpeaker from the server")
+    ids = {d: self_id(d) for d in (a, b, c)}
+    for name, d in (("a", a), ("b", b), ("c", c)):
+        check_tiles_not_black(d, f"room-three-{name}", [tile_selector(ids[o]) for o in (a, b, c) if o is not d])
+
+
+def tile_state(driver, session_id, source="camera"):
+    """How a participant's tile looks on another browser: present, microphone flag shown, video shown."""
+    return js(driver, """const t = document.querySelector(arguments[0]);
+        if (!t) return null;
+        return {micOff: !t.querySelector('.tile-flag').hidden, videoOff: t.classList.contains('no-video'),
+                label: t.getAttribute('aria-label')}""", tile_selector(session_id, source))
+
+
+def test_mute_and_camera_off_show_on_the_others(env):
+    a, b, c = env["a"], env["b"], env["c"]
+    aid = self_id(a)
+    a.find_element(By.ID, "toggle-mic").click()
+    assert a.find_element(By.ID, "toggle-mic").get_attribute("aria-label") == "Unmute microphone"
+    for d in (b, c):
+        state = wait_for(lambda: (t := tile_state(d, aid)) and t["micOff"] and t, message="mute flag on the other tiles")
+        assert "microphone off" in state["label"], state
+    a.find_element(By.ID, "toggle-cam").click()
+    for d in (b, c):
+        wait_for(lambda: tile_state(d, aid)["videoOff"], message="camera off on the other tiles")
+        assert d.find_element(By.CSS_SELECTOR, tile_selector(aid) + " .tile-avatar").is_displayed()
+    shot(b, "muted-camera-off")
+    a.find_element(By.ID, "toggle-mic").click()
+    a.find_element(By.ID, "toggle-cam").click()
+    for d in (b, c):
+        wait_for(lambda: (t := tile_state(d, aid)) and not t["micOff"] and not t["videoOff"], message="unmuted on the other tiles")
+    assert frames_keep_coming(b, tile_selector(aid)), "A's video decoding again on B"
+
+
+def test_screen_share_appears_on_the_others(env):
+    a, b, c = env["a"], env["b"], env["c"]
+    aid = self_id(a)
+    screen = tile_selector(aid, "screen")
+    a.find_element(By.ID, "toggle-screen").click()  # the fake UI picks a screen; the click is the user gesture
+    wait_for(lambda: a.find_element(By.ID, "toggle-screen").get_attribute("aria-pressed") == "true", message="sharing on A")
+    for d in (b, c):
+        first = wait_for(lambda: frames_decoded(d, screen), timeout=15, message="A's screen decoding on the others")
+        wait_for(lambda: frames_decoded(d, screen) > first, message="screen frames increasing")
+        assert d.find_element(By.CSS_SELECTOR, screen + " .tile-name").text.endswith("'s screen")
+    # The camera keeps flowing next to the screen (a second video track, not a replacement).
+    assert frames_keep_coming(b, tile_selector(aid)), "A's camera still decoding on B"
+    check_tiles_not_black(b, "screen-share", [screen, tile_selector(aid)])
+    a.find_element(By.ID, "toggle-screen").click()
+    for d in (b, c):
+        wait_for(lambda: not d.find_elements(By.CSS_SELECTOR, screen), message="screen tile gone after stopping")
 
 
 def test_chat_typing_and_delivered_marks(env):
@@ -303,6 +244,10 @@ def test_reload_keeps_identity(env, room_url):
     wait_for(lambda: "Bobby Tables (you)" in participant_names(b), message="name restored from storage")
     wait_for(lambda: len(participant_names(a)) == 3 and "Bobby Tables" in participant_names(a), message="others see B back")
     assert js(a, "return !!document.querySelector('.participant[data-id=\"' + arguments[0] + '\"]')", before)
+    # B's media comes back both ways: A decodes B's camera again, and B decodes the other two.
+    assert frames_keep_coming(a, tile_selector(before), timeout=15), f"B's video on A after reload: {media_state(a)}"
+    wait_for(lambda: (f := remote_frames(b)) and len(f) == 2 and all(x > 0 for x in f.values()), timeout=15,
+             message="B decodes the others after reload")
 
 
 def test_pin_flow(env, room_url):
@@ -326,6 +271,30 @@ def test_pin_flow(env, room_url):
     d.quit()
     env["browsers"].remove(d)
     wait_for(lambda: "Dave" not in participant_names(a), message="Dave left")
+
+
+def test_sign_in_shows_the_user_to_the_others(env):
+    a, b, c = env["a"], env["b"], env["c"]
+    cid = self_id(c)
+    # The client registers a user over REST (POST api/v1/users with its Id and Sid) and authenticates the socket.
+    c.find_element(By.ID, "sign-in-room").click()
+    userid = wait_for(lambda: js(c, "return window.__rooms.store.state.userid"), message="signed in")
+    wait_for(lambda: c.find_element(By.CSS_SELECTOR, ".signed-in").get_attribute("title") == userid, message="own sign-in shown")
+    login = js(c, "return JSON.parse(localStorage.getItem('rooms.login.sharedsecret'))")
+    assert login["userid"] == userid and login["useridcombo"].endswith(":" + userid), login
+    entry = f'.participant[data-id="{cid}"]'
+    for d in (a, b):
+        wait_for(lambda: d.find_element(By.CSS_SELECTOR, entry + " .user-flag").get_attribute("title") == f"Signed in as {userid}",
+                 message="signed-in mark on the others")
+        assert "signed in" in js(d, "return document.querySelector(arguments[0]).getAttribute('aria-label')", entry)
+    shot(a, "signed-in-user")
+    # A reload signs in again with the stored login (PATCH api/v1/sessions + Authentication): same user, same session.
+    c.refresh()
+    wait_for(lambda: in_room(c) and js(c, "return window.__rooms.store.state.userid") == userid, timeout=15,
+             message="signed in again after reload")
+    assert self_id(c) == cid
+    wait_for(lambda: js(a, "return window.__rooms.store.state.participants[arguments[0]].userid", cid) == userid,
+             message="the others still see the user")
 
 
 def test_server_restart_reconnects(env):

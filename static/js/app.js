@@ -9,6 +9,7 @@ import { displayName } from "./util/avatar.js";
 import { randomHex } from "./util/ids.js";
 import { load, save } from "./util/storage.js";
 import { h } from "./util/dom.js";
+import { metrics } from "./util/metrics.js";
 import { qualityLevel } from "./media/stats.js";
 import { SfuSession } from "./media/sfu.js";
 import { getScreen, stopStream } from "./media/devices.js";
@@ -38,6 +39,7 @@ export class App {
     this.usersEnabled = !!(this.cfg.UsersEnabled && this.cfg.UsersMode === "sharedsecret" && this.cfg.UsersAllowRegistration);
     this.loginKey = `login.${this.cfg.UsersMode}`;
     this.wantJoined = false;
+    this.previewPending = false; // requestJoin is waiting for the camera/microphone preview; it says Hello itself
     this.connSelf = false; // a Self has arrived on the current socket
     this.selfDoc = null;
     this.view = null;
@@ -104,13 +106,17 @@ export class App {
       }
     });
 
-    this.sfu.on("available", () => this.notices.clear("sfu"));
+    this.sfu.on("available", () => {
+      metrics.mark("sfu-available");
+      this.notices.clear("sfu");
+    });
     this.sfu.on("unavailable", ({ code }) => {
       if (!this.view) return;
       const why = code === "sfu_unavailable" ? "" : code === "timeout" ? " (no answer from the server)" : ` (${code})`;
       this.notices.set("sfu", `Video service unavailable${why}. Chat and the participant list still work.`, { level: "warn" });
     });
     this.sfu.on("track", (e) => {
+      metrics.mark(`first-remote-${e.kind}-track`);
       const stream = new MediaStream([e.track]);
       this.remote.set(e.trackId, { ...e, stream });
       if (e.kind === "audio") {
@@ -158,7 +164,8 @@ export class App {
     if (!first) return; // a Self after Authentication or a refresh: identity details only
     this.sendStatus();
     if (this.usersEnabled && !doc.Userid && load(this.loginKey, null)) this.resumeLogin();
-    if (this.wantJoined) this.hello();
+    // Not before the preview is ready: entering the room takes its stream, and an early Hello would join without it.
+    if (this.wantJoined && !this.previewPending) this.hello();
   }
 
   onMessage(msg) {
@@ -220,7 +227,12 @@ export class App {
     save("prefs", this.prefs);
     this.wantJoined = true;
     this.join?.setBusy(true);
-    await this.join?.ready;
+    this.previewPending = true;
+    try {
+      await this.join?.ready;
+    } finally {
+      this.previewPending = false;
+    }
     if (this.connSelf) {
       this.sendStatus(); // the name may have just been typed
       this.hello();
@@ -276,6 +288,7 @@ export class App {
   }
 
   onWelcome(w) {
+    metrics.mark("welcome");
     save(`pin:${this.room}`, this.pin, "session");
     save(`joined:${this.room}`, true, "session");
     const reconnect = !!this.view;

@@ -1,6 +1,9 @@
 // Bootstrap: read the server-rendered globalcontext (rest-api §3), work out the room from the URL and start the app.
 import { App } from "./app.js";
 import { roomFromPath } from "./util/url.js";
+import { metrics } from "./util/metrics.js";
+
+metrics.mark("app-start");
 
 function readContext() {
   const el = document.getElementById("globalcontext");

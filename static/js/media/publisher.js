@@ -7,6 +7,12 @@ const SIMULCAST = [
   { rid: "f" },
 ];
 
+/** Whether the answer's media section `mid` accepted simulcast (RFC 8853: it answers with its own a=simulcast). */
+export function answerAcceptsSimulcast(sdp, mid) {
+  const section = String(sdp).split(/\r?\nm=/).find((m) => m.split(/\r?\n/).includes(`a=mid:${mid}`));
+  return !!section && /\r?\na=simulcast:/.test(section);
+}
+
 /** Wait until ICE gathering completes, at most `ms`: the SFU takes no trickled candidates (ICE lite). */
 export function waitForGathering(pc, ms = 1000) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -80,10 +86,27 @@ export class Publisher {
       if (reply.Type === "Error") throw { code: reply.Code, message: reply.Message };
       if (reply.Type !== "SfuAnswer" || !reply.Answer?.sdp) throw { code: "bad_reply", message: `unexpected ${reply.Type}` };
       await this.pc.setRemoteDescription({ type: "answer", sdp: reply.Answer.sdp });
+      this.#checkSimulcast(reply.Answer.sdp);
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * A server that refuses simulcast leaves the browser sending only the first encoding, the quarter-size one (320x180
+   * from a 720p camera). Send the middle layer's size instead: one stream for every tile size.
+   */
+  #checkSimulcast(answerSdp) {
+    const tr = this.transceivers.camera;
+    if (!this.simulcast || !tr || tr.mid === null || answerAcceptsSimulcast(answerSdp, tr.mid)) return;
+    this.simulcast = false;
+    const single = SIMULCAST[1].scaleResolutionDownBy;
+    const params = tr.sender.getParameters();
+    if (params.encodings?.length === 1 && params.encodings[0].scaleResolutionDownBy !== single) {
+      params.encodings[0].scaleResolutionDownBy = single;
+      tr.sender.setParameters(params).catch((err) => console.warn("full-size camera encoding refused", err));
+    }
   }
 
   mid(source) {

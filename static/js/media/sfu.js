@@ -67,17 +67,9 @@ export class SfuSession extends Emitter {
       this.#wireSubscriber(this.subscriber);
       await this.subscriber.start();
       if (generation !== this.generation) return;
-      this.publisher = new Publisher(this.ch, config, { timeout: this.timeout });
-      const audio = localStream?.getAudioTracks()[0];
-      const video = localStream?.getVideoTracks()[0];
-      if (audio) this.publisher.setTrack("microphone", audio, localStream);
-      if (video) this.publisher.setTrack("camera", video, localStream);
-      if (this.screenStream) this.publisher.setTrack("screen", this.screenStream.getVideoTracks()[0], this.screenStream);
-      if (audio || video || this.screenStream) await this.publisher.negotiate();
+      this.config = config;
+      await this.#publish();
       if (generation !== this.generation) return;
-      // Re-apply mute state after a re-publish (reconnect): the SFU starts every track unmuted.
-      if (this.muted.microphone) this.publisher.setMuted("microphone", true);
-      if (this.muted.camera) this.publisher.setMuted("camera", true);
       this.state = "available";
       this.emit("available");
       this.#startStats();
@@ -85,6 +77,37 @@ export class SfuSession extends Emitter {
       if (generation !== this.generation) return;
       this.#unavailable(err);
     }
+  }
+
+  /**
+   * Publish the microphone, camera and screen (whichever there are) on a fresh connection. The SFU replaces the
+   * previous publication with a new transport on every SfuPublish and does not renegotiate an existing one, so a
+   * change (screen share) is a new connection too; the old one closes once the new one is answered.
+   */
+  async #publish() {
+    const generation = this.generation;
+    const stream = this.localStream;
+    const audio = stream?.getAudioTracks()[0];
+    const video = stream?.getVideoTracks()[0];
+    const screen = this.screenStream?.getVideoTracks()[0];
+    if (!audio && !video && !screen) return;
+    const next = new Publisher(this.ch, this.config, { timeout: this.timeout });
+    if (audio) next.setTrack("microphone", audio, stream);
+    if (video) next.setTrack("camera", video, stream);
+    if (screen) next.setTrack("screen", screen, this.screenStream);
+    try {
+      await next.negotiate();
+    } catch (err) {
+      next.close();
+      throw err;
+    }
+    if (generation !== this.generation) { next.close(); return; }
+    const old = this.publisher;
+    this.publisher = next;
+    old?.close();
+    // The SFU starts every track of a new publication unmuted.
+    if (this.muted.microphone) next.setMuted("microphone", true);
+    if (this.muted.camera) next.setMuted("camera", true);
   }
 
   #unavailable(err) {
@@ -134,10 +157,8 @@ export class SfuSession extends Emitter {
 
   async startScreen(stream) {
     this.screenStream = stream;
-    if (!this.publisher) return;
-    const added = this.publisher.setTrack("screen", stream.getVideoTracks()[0], stream);
-    // A new transceiver needs a new offer; reusing one still needs SfuPublish so the SFU forwards it again.
-    await this.publisher.negotiate().catch((err) => console.warn("screen publish failed", err, added));
+    if (this.state !== "available") return; // start() publishes it
+    await this.#publish();
   }
 
   async stopScreen() {

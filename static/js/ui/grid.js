@@ -4,6 +4,7 @@
 import { h, icon, ICONS } from "../util/dom.js";
 import { computeGrid } from "../util/grid.js";
 import { avatar } from "./avatar.js";
+import { metrics, onFirstFrame } from "../util/metrics.js";
 
 export class VideoGrid {
   /** @param {{onTileResize?: (trackId:string, w:number, h:number) => void, baseHref:string}} opts */
@@ -93,6 +94,7 @@ export class VideoGrid {
       t.stream = d.stream;
       t.video.srcObject = d.stream ?? null;
       if (d.stream) t.video.play?.().catch(() => {}); // autoplay can be refused until a gesture; joining is one
+      if (d.stream && d.trackId) onFirstFrame(t.video, () => metrics.mark("first-remote-frame"));
     }
     if (t.trackId !== (d.trackId ?? "")) {
       t.trackId = d.trackId ?? "";

@@ -2,6 +2,7 @@
 // devices are remembered), two for a new one (type name, join). Also hosts the PIN prompt and join errors.
 import { h, icon, ICONS } from "../util/dom.js";
 import { listDevices, getLocalMedia, stopStream } from "../media/devices.js";
+import { metrics } from "../util/metrics.js";
 
 export class JoinScreen {
   /**
@@ -93,6 +94,7 @@ export class JoinScreen {
     this.videoError = videoError;
     this.audioError = audioError;
     this.preview.srcObject = stream;
+    metrics.mark("preview-ready");
     const problems = [videoError, audioError].filter(Boolean);
     this.status.textContent = problems.length ? problems.join(" ") + " You can still join." : "";
     this.status.classList.toggle("warning", problems.length > 0);
@@ -135,6 +137,7 @@ export class JoinScreen {
       return;
     }
     this.error.textContent = "";
+    metrics.mark("join-click");
     this.prefs.name = name;
     this.o.onPrefs(this.prefs);
     this.setBusy(true);

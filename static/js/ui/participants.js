@@ -30,11 +30,13 @@ export class ParticipantsPanel {
         item.key = key;
       }
       const flags = [];
+      // A signed-in user (channeling Authentication): others see the account, not just a chosen display name.
+      if (p.userid) flags.push(h("span", { class: "flag user-flag", title: `Signed in as ${p.userid}` }, icon(ICONS.check)));
       if (p.audioMuted) flags.push(h("span", { class: "flag", title: "Microphone off" }, icon(ICONS.micOff)));
       if (typing[p.id]) flags.push(h("span", { class: "flag typing-flag" }, "typing…"));
       item.li.classList.toggle("speaking", speaker === p.id);
       item.li.classList.toggle("self", p.id === selfId);
-      item.li.setAttribute("aria-label", name + (p.audioMuted ? ", microphone off" : "") + (speaker === p.id ? ", speaking" : ""));
+      item.li.setAttribute("aria-label", name + (p.userid ? ", signed in" : "") + (p.audioMuted ? ", microphone off" : "") + (speaker === p.id ? ", speaking" : ""));
       const text = h("span", { class: "participant-text" }, h("span", { class: "participant-name" }, name));
       if (p.message) text.append(h("span", { class: "participant-message" }, p.message));
       item.li.replaceChildren(item.avatar, text, ...flags);
