@@ -41,6 +41,7 @@ final class LoadRun {
 
         var subscribers: [WebRtcPeer] = []
         var failures: [String] = []
+        let setupStart = ContinuousClock.now
         try await withThrowingTaskGroup(of: Result<WebRtcPeer, Error>.self) { group in
             var started = 0
             func startNext() {
@@ -56,20 +57,24 @@ final class LoadRun {
                 case .success(let peer): subscribers.append(peer)
                 case .failure(let error): failures.append("\(error)")
                 }
+                if (subscribers.count + failures.count) % 50 == 0 {
+                    log("\(subscribers.count) subscribers connected, \(failures.count) failed, after \(ContinuousClock.now - setupStart)")
+                }
                 startNext()
             }
         }
+        log("\(subscribers.count) of \(options.subscribers) subscribers connected in \(ContinuousClock.now - setupStart)")
         if !failures.isEmpty {
-            FileHandle.standardError.write(Data("SFULoad: \(failures.count) of \(options.subscribers) subscribers failed: \(failures[0])\n".utf8))
+            log("\(failures.count) of \(options.subscribers) subscribers failed: \(failures[0])")
         }
         try await waitForMedia(at: subscribers, publisher: publisher)
         try await Task.sleep(for: .seconds(options.warmup))
 
         let start = try await snapshot(publisher, subscribers)
-        let cpuStart = try server.cpuSeconds()
+        let cpuStart = try server.cpuSeconds(), ownCpuStart = try ServerProcess.ownCpuSeconds()
         try await Task.sleep(for: .seconds(options.duration))
         let end = try await snapshot(publisher, subscribers)
-        let cpu = try server.cpuSeconds() - cpuStart
+        let cpu = try server.cpuSeconds() - cpuStart, ownCpu = try ServerProcess.ownCpuSeconds() - ownCpuStart
         let rss = server.residentKiB()
         let profile = try await loop.submit { subscribers.first?.srtpProfile?.description ?? "none" }.get()
 
@@ -86,10 +91,10 @@ final class LoadRun {
         }
         return RunResult(server: options.server.rawValue, subscribers: options.subscribers, connected: subscribers.count,
                          start: start, end: end, cpu: cpu, rss: rss, rssBefore: rssBefore, srtpProfile: profile,
-                         setupFailures: Array(failures.prefix(5)))
+                         setupFailures: Array(failures.prefix(5)), loadGeneratorCpu: ownCpu)
     }
 
-    private lazy var streams = PublishedStreams(audioSSRC: .random(in: 1 ... .max), videoSSRC: .random(in: 1 ... .max))
+    private let streams = PublishedStreams(audioSSRC: .random(in: 1 ... .max), videoSSRC: .random(in: 1 ... .max))
 
     /// Opens a peer, negotiates it with `negotiate` and waits for DTLS-SRTP.
     private func connect(_ negotiate: (WebRtcPeer) async throws -> Void) async throws -> WebRtcPeer {
@@ -122,13 +127,20 @@ final class LoadRun {
         guard receiving > 0 else {
             throw LoadError.media("no subscriber received media within \(Self.firstMediaTimeout) (publisher sent \(sent) packets)")
         }
-        FileHandle.standardError.write(Data("SFULoad: only \(receiving) of \(subscribers.count) connected subscribers receive media\n".utf8))
+        log("only \(receiving) of \(subscribers.count) connected subscribers receive media")
     }
 
     private func snapshot(_ publisher: WebRtcPeer, _ subscribers: [WebRtcPeer]) async throws -> TrafficSnapshot {
         try await loop.submit { TrafficSnapshot(publisher: publisher, subscribers: subscribers) }.get()
     }
 }
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data("SFULoad: \(message)\n".utf8))
+}
+
+// Immutable after init apart from `clock`, which is loop-confined.
+extension LoadRun: @unchecked Sendable {}
 
 /// Runs every peer's timers (ICE retransmission and consent, DTLS retransmission) from one repeated task.
 final class PeerClock {

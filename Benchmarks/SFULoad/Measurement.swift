@@ -9,15 +9,20 @@ struct ServerProcess {
     private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     /// utime + stime in seconds.
-    func cpuSeconds() throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    func cpuSeconds() throws -> Double { try Self.cpuSeconds(statPath: "/proc/\(pid)/stat") }
+
+    /// The load generator's own CPU time: a run where it saturates its core measures the generator, not the server.
+    static func ownCpuSeconds() throws -> Double { try cpuSeconds(statPath: "/proc/self/stat") }
+
+    private static func cpuSeconds(statPath: String) throws -> Double {
+        let stat = try String(contentsOfFile: statPath, encoding: .utf8)
         // The command name (field 2) may hold spaces; fields after its closing parenthesis start at field 3.
-        guard let close = stat.lastIndex(of: ")") else { throw LoadError.media("unreadable /proc/\(pid)/stat") }
+        guard let close = stat.lastIndex(of: ")") else { throw LoadError.media("unreadable \(statPath)") }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
-            throw LoadError.media("unreadable /proc/\(pid)/stat")
+            throw LoadError.media("unreadable \(statPath)")
         }
-        return (user + system) / Self.ticksPerSecond
+        return (user + system) / ticksPerSecond
     }
 
     func residentKiB() -> Int {
@@ -33,6 +38,7 @@ struct ServerProcess {
 struct TrafficSnapshot {
     var published = 0
     var received = 0
+    var expected = 0
     var receivedBytes = 0
     var receivingSubscribers = 0
     var decryptedSamples = 0
@@ -43,6 +49,7 @@ struct TrafficSnapshot {
         published = publisher.sentPackets
         for peer in subscribers {
             received += peer.rtpPackets
+            expected += peer.expectedPackets
             receivedBytes += peer.rtpBytes
             decryptedSamples += peer.decryptedSamples
             decryptFailures += peer.decryptFailures
@@ -62,6 +69,8 @@ struct RunResult: Encodable {
     var forwardedPackets: Int
     var forwardedMbitPerSecond: Double
     var lossPercent: Double
+    /// Received / (published × subscribers) in the window: below 100 % also when the server falls behind.
+    var deliveryPercent: Double
     var cpuSeconds: Double
     var corePercent: Double
     var cpuSecondsPerMillionPackets: Double
@@ -71,9 +80,10 @@ struct RunResult: Encodable {
     var decryptedSamples: Int
     var decryptFailures: Int
     var setupFailures: [String]
+    var loadGeneratorCorePercent: Double
 
     init(server: String, subscribers: Int, connected: Int, start: TrafficSnapshot, end: TrafficSnapshot,
-         cpu: Double, rss: Int, rssBefore: Int, srtpProfile: String, setupFailures: [String]) {
+         cpu: Double, rss: Int, rssBefore: Int, srtpProfile: String, setupFailures: [String], loadGeneratorCpu: Double) {
         self.server = server
         self.subscribers = subscribers
         subscribersConnected = connected
@@ -82,9 +92,11 @@ struct RunResult: Encodable {
         publishedPackets = end.published - start.published
         forwardedPackets = end.received - start.received
         forwardedMbitPerSecond = Double(end.receivedBytes - start.receivedBytes) * 8 / durationSeconds / 1e6
-        // Every subscriber should get every packet the publisher sent; subscribers that never connected count as loss.
-        let expected = Double(publishedPackets * subscribers)
+        // Gaps in the sequence numbers each subscriber saw; a subscriber that receives nothing loses everything.
+        let silent = subscribers - end.receivingSubscribers
+        let expected = Double(end.expected - start.expected + silent * publishedPackets)
         lossPercent = expected > 0 ? max(0, 100 * (1 - Double(forwardedPackets) / expected)) : 100
+        deliveryPercent = publishedPackets > 0 ? 100 * Double(forwardedPackets) / Double(publishedPackets * subscribers) : 0
         cpuSeconds = cpu
         corePercent = 100 * cpu / durationSeconds
         cpuSecondsPerMillionPackets = forwardedPackets > 0 ? cpu / Double(forwardedPackets) * 1e6 : 0
@@ -94,12 +106,13 @@ struct RunResult: Encodable {
         decryptedSamples = end.decryptedSamples
         decryptFailures = end.decryptFailures
         self.setupFailures = setupFailures
+        loadGeneratorCorePercent = 100 * loadGeneratorCpu / durationSeconds
     }
 
     var summary: String {
         String(format: "%@ N=%d: %d receiving, %.1f Mbit/s, %.0f pkt/s forwarded, CPU %.1f%% of a core, "
-               + "%.2f CPU s per million packets, loss %.2f%%, RSS %d MiB (%@)",
+               + "%.2f CPU s per million packets, loss %.2f%% (delivered %.1f%%), RSS %d MiB (%@); load generator %.0f%% of a core",
                server, subscribers, subscribersReceiving, forwardedMbitPerSecond, Double(forwardedPackets) / durationSeconds,
-               corePercent, cpuSecondsPerMillionPackets, lossPercent, rssKib / 1024, srtpProfile)
+               corePercent, cpuSecondsPerMillionPackets, lossPercent, deliveryPercent, rssKib / 1024, srtpProfile, loadGeneratorCorePercent)
     }
 }

@@ -61,3 +61,6 @@ final class MediaPublisher {
         pacerQueue.removeFirst(sent)
     }
 }
+
+// Loop-confined like its peer: created, started and stopped on `peer.loop`.
+extension MediaPublisher: @unchecked Sendable {}

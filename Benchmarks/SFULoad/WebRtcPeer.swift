@@ -37,10 +37,15 @@ final class WebRtcPeer: ChannelInboundHandler {
     private(set) var rtpPackets = 0
     private(set) var rtpBytes = 0
     private(set) var rtcpPackets = 0
+    /// Per SSRC received: loss is counted from sequence numbers like an RTCP receiver report, so that packets
+    /// still queued in a busy server at the end of a window are not taken for lost.
+    private var sequences: [SequenceTracker] = []
     private(set) var decryptedSamples = 0
     private(set) var decryptFailures = 0
     private(set) var sentPackets = 0
     var srtpProfile: SrtpProfile? { srtp?.profile }
+    /// Packets the received streams' sequence numbers say were sent to us (RFC 3550 A.3 "expected").
+    var expectedPackets: Int { sequences.reduce(0) { $0 + $1.expected } }
     var midExtensionID: UInt8? { remote?.midExtensionID }
 
     private init(loop: EventLoop, channel: Channel, certificate: DtlsCertificate, localAddress: String) {
@@ -142,6 +147,14 @@ final class WebRtcPeer: ChannelInboundHandler {
         if RTP.isRtcp(packetType: second) { rtcpPackets += 1; return }
         rtpPackets += 1
         rtpBytes += buffer.readableBytes
+        if let sequence = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt16.self),
+           let ssrc = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt32.self) {
+            if let index = sequences.firstIndex(where: { $0.ssrc == ssrc }) {
+                sequences[index].receive(sequence)
+            } else {
+                sequences.append(SequenceTracker(ssrc: ssrc, first: sequence))
+            }
+        }
         guard rtpPackets % Self.decryptSampleInterval == 1, let srtp else { return }
         var packet = Array(buffer.readableBytesView)
         do {
@@ -229,6 +242,26 @@ final class WebRtcPeer: ChannelInboundHandler {
     }
 }
 
+/// Extended highest sequence number of one received stream (wrap-around aware; reordering within ±32767).
+struct SequenceTracker {
+    let ssrc: UInt32
+    private let first: Int64
+    private var highest: Int64
+
+    init(ssrc: UInt32, first sequence: UInt16) {
+        self.ssrc = ssrc
+        first = Int64(sequence)
+        highest = first
+    }
+
+    var expected: Int { Int(highest - first + 1) }
+
+    mutating func receive(_ sequence: UInt16) {
+        let delta = Int16(bitPattern: sequence &- UInt16(truncatingIfNeeded: highest))
+        if delta > 0 { highest += Int64(delta) }
+    }
+}
+
 extension SocketAddress {
     /// The STUN (XOR-)MAPPED-ADDRESS form of an IPv4/IPv6 address.
     var stunAddress: STUNAddress? {
@@ -242,3 +275,6 @@ extension SocketAddress {
         }
     }
 }
+
+// Loop-confined: every method runs on `loop` (callers hop there with `loop.submit`); the channel is thread-safe.
+extension WebRtcPeer: @unchecked Sendable {}
