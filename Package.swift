@@ -134,6 +134,17 @@ let package = Package(
             path: "Benchmarks/ChannelingLoad",
             swiftSettings: v5
         ),
+        // Publishes one VP8 + Opus stream and opens N subscribers against Rooms (WHIP/WHEP) or Janus (videoroom).
+        .executableTarget(
+            name: "SFULoad",
+            dependencies: [
+                "SFU",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/SFULoad",
+            swiftSettings: v5
+        ),
         .testTarget(name: "RoomsServerTests", dependencies: ["RoomsServer"], swiftSettings: v5),
         .testTarget(name: "ChannelingTests", dependencies: ["Channeling"], swiftSettings: v5),
         .testTarget(name: "UsersTests", dependencies: ["Users"], swiftSettings: v5),
