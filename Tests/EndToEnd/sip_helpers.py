@@ -373,9 +373,11 @@ class RtpRecorder:
     def _run(self):
         while not self._stop:
             try:
-                frame = self._sock.recv(65535)
+                frame, address = self._sock.recvfrom(65535)
             except socket.timeout:
                 continue
+            if address[2] == socket.PACKET_OUTGOING:
+                continue  # loopback shows each packet twice, leaving and arriving: keep one
             if len(frame) < 14 + 20 + 8 + 12 or frame[12:14] != b"\x08\x00" or frame[14 + 9] != 17:
                 continue
             ihl = (frame[14] & 0x0F) * 4
@@ -405,6 +407,10 @@ class RtpRecorder:
         pcm = b"".join(audioop.ulaw2lin(p, 2) if pt == 0 else audioop.alaw2lin(p, 2) for pt, p in chosen)
         data = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
         return data[-int(last_seconds * 8000):] if last_seconds else data
+
+    def packet_count(self, since: float, until: float, payload_types=(0, 8)) -> int:
+        return sum(1 for (pt, _), at in zip(list(self.payloads), list(self.arrivals))
+                   if pt in payload_types and since <= at <= until)
 
     def powers(self, frequencies, **window) -> dict[float, float]:
         data = self.samples(**window)
