@@ -61,10 +61,14 @@ def peer_result(proc: subprocess.Popen, timeout: float = 60) -> dict:
     return result
 
 
-def pcmu_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 10000):
-    """A pcap of RTP/PCMU packets (20 ms, payload type 0) carrying a sine tone, as sipp's play_pcap_audio wants."""
+def pcmu_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 10000, seq: int | None = None,
+                   ssrc: int | None = None):
+    """A pcap of RTP/PCMU packets (20 ms, payload type 0) carrying a sine tone, as sipp's play_pcap_audio wants
+    (sipp sends the RTP headers as they are: first sequence number and SSRC random unless given)."""
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # pcap header, Ethernet links
-    seq, ts, ssrc = random.randint(0, 30000), random.randint(0, 2**31), random.randint(1, 2**31)
+    seq = random.randint(0, 30000) if seq is None else seq
+    ts = random.randint(0, 2**31)
+    ssrc = random.randint(1, 2**31) if ssrc is None else ssrc
     for n in range(int(seconds * 50)):
         samples = [int(amplitude * math.sin(2 * math.pi * frequency * (n * 160 + i) / 8000)) for i in range(160)]
         payload = audioop.lin2ulaw(struct.pack(f"<{len(samples)}h", *samples), 2)

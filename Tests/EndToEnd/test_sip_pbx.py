@@ -157,9 +157,13 @@ def test_hold_longer_than_the_rtp_timeout_then_resume(rooms, tmp_path):
     # sipp's PIN takes ~3 s (1.55 s to 4.4 s); then the phone talks 300 Hz while it joins (4.6-9.1 s), holds at ~9.6 s and
     # sends no RTP at all until it resumes at ~15.6 s (6.5 s, beyond the 4 s RTP timeout); 1.5 s after resuming (as a
     # phone switching back from music on hold might) it talks 440 Hz until its BYE at ~24 s.
-    steps = [invite(), pause(1500), *pin_steps(["1234"], wait_ms=3000), play(tone(tmp_path, 300, 4.5)), pause(5000),
+    # The resumed stream is a new one (new SSRC) numbered lower than the first, as a phone restarting its RTP may.
+    before, after = tmp_path / "before-hold.pcap", tmp_path / "after-hold.pcap"
+    pcmu_tone_pcap(before, 300, seconds=4.5, seq=20000, ssrc=1111)
+    pcmu_tone_pcap(after, 440, seconds=7, seq=5000, ssrc=2222)
+    steps = [invite(), pause(1500), *pin_steps(["1234"], wait_ms=3000), play(before), pause(5000),
              reinvite("sendonly", cseq=10), pause(6000),
-             reinvite("sendrecv", cseq=11), pause(1500), play(tone(tmp_path, 440, 7)), pause(7000), BYE_FROM_PHONE]
+             reinvite("sendrecv", cseq=11), pause(1500), play(after), pause(7000), BYE_FROM_PHONE]
     peer = start_peer(srv, "standup", tone=1000, seconds=22.5, measure=[300, 440, 1000])
     phone = SippProcess(tmp_path, build(steps, "hold and resume"), srv.sip_port, free_udp_port(), timeout=60)
     time.sleep(12)  # on hold since ~9.6 s
