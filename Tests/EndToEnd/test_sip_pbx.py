@@ -58,10 +58,12 @@ def registrations(srv) -> int:
     return sip_stats(srv).get("registrations", 0)
 
 
-def pbx_call(srv, kamailio, tmp_path, talk_seconds: int, peer_seconds: float):
+def pbx_call(srv, kamailio, tmp_path, talk_seconds: int):
     """A phone calls sip:rooms@<kamailio>, types the PIN and plays 440 Hz; the room peer plays 1 kHz. Returns what each
     heard (the peer's result, the phone's powers)."""
-    peer = start_peer(srv, "standup", tone=1000, seconds=peer_seconds)
+    # The phone is in the room from ~7 s (sipp's PIN ends at ~4.4 s, then the 2.6 s 'joining' prompt) and talks from
+    # ~6 s until its BYE at ~6 s + talk; the peer stays half a second longer.
+    peer = start_peer(srv, "standup", tone=1000, seconds=6.5 + talk_seconds)
     media_port = free_udp_port()
     recorder = RtpRecorder(media_port)
     started = time.monotonic()
@@ -72,8 +74,8 @@ def pbx_call(srv, kamailio, tmp_path, talk_seconds: int, peer_seconds: float):
         recorder.stop()
     assert result.returncode == 0, f"call through kamailio failed:\n{sipp_report(result, srv)}\n--- kamailio ---\n{kamailio.log()[-2000:]}"
     heard = peer_result(peer)
-    # The phone's last 3 s of talking (it stops hearing anything at its BYE).
-    phone = recorder.powers([440, 1000], since=started + 6.5 + talk_seconds - 4, until=started + 6.5 + talk_seconds - 1)
+    # 3 s of the call while the phone is in the room and the peer still there.
+    phone = recorder.powers([440, 1000], since=started + 2.5 + talk_seconds, until=started + 5.5 + talk_seconds)
     return heard, phone
 
 
@@ -86,7 +88,7 @@ def test_call_through_kamailio_and_reregistration_after_its_restart(rooms, kamai
     # kamailio routes to the binding: an OPTIONS to rooms@kamailio is answered by Rooms.
     assert sip_options(kamailio.port, "rooms") == "SIP/2.0 200 OK"
 
-    heard, phone = pbx_call(srv, kamailio, tmp_path, talk_seconds=7, peer_seconds=12)
+    heard, phone = pbx_call(srv, kamailio, tmp_path, talk_seconds=7)
     assert heard["power"]["440.0"] > 0.3, f"the room did not hear the phone that called through kamailio: {heard}"
     assert phone[1000] > 0.3 and phone[440] < 0.05, f"the phone (through kamailio) heard {phone}"
     assert poll(lambda: sip_stats(srv)["calls"] == 0, timeout=5), sip_stats(srv)
@@ -103,7 +105,7 @@ def test_call_through_kamailio_and_reregistration_after_its_restart(rooms, kamai
         f"--- kamailio ---\n{kamailio.log()[-3000:]}"
     assert registrations(srv) > count
 
-    heard, phone = pbx_call(srv, kamailio, tmp_path, talk_seconds=5, peer_seconds=10)
+    heard, phone = pbx_call(srv, kamailio, tmp_path, talk_seconds=6)
     assert heard["power"]["440.0"] > 0.3, f"after kamailio's restart the room did not hear the phone: {heard}"
     assert phone[1000] > 0.3, f"after kamailio's restart the phone heard {phone}"
 
@@ -114,7 +116,7 @@ def test_call_through_kamailio_and_reregistration_after_its_restart(rooms, kamai
 
 def test_two_phones_and_a_browser_each_hear_the_others(rooms, tmp_path):
     srv = sip_server(rooms)
-    peer = start_peer(srv, "standup", tone=1000, seconds=15, measure=[440, 700, 1000])
+    peer = start_peer(srv, "standup", tone=1000, seconds=16, measure=[440, 700, 1000])
     phones = {}
     for frequency in (440, 700):
         media_port = free_udp_port()
