@@ -38,6 +38,7 @@ class Peer:
         self.config = RTCConfiguration(iceServers=[])
         self.pcs, self.tasks = [], []
         self.audio = []  # (time, samples at 48 kHz)
+        self.by_track = {}  # track number (in order of arrival) -> [samples at 48 kHz]
         self.names = {}
         self.tracks = (0, 0)
         self.video_frames = 0
@@ -100,11 +101,13 @@ class Peer:
             frame = await track.recv()
             self.video_frames += 1
             self.video_size = [frame.width, frame.height]
+        chunks = self.by_track.setdefault(len(self.by_track), [])
         while True:
             frame = await track.recv()
             channels = len(frame.layout.channels)
             samples = frame.to_ndarray().reshape(-1, channels)[:, 0].astype(np.float64)
             self.audio.append((time.time(), samples))
+            chunks.append(samples)
 
     def window(self, seconds):
         """The last `seconds` of received audio, in arrival order (frames stop when a phone hangs up, so this is
@@ -132,6 +135,9 @@ class Peer:
             last = self.window(4)
             result = {"op": "result", "ok": True, "seconds": round(len(last) / RATE, 2),
                       "power": {str(f): round(relative_power(last, f), 3) for f in frequencies},
+                      # Each received track on its own (its last 4 s): who said what, when several phones talk.
+                      "tracks": [{str(f): round(relative_power(np.concatenate(c)[-4 * RATE:], f), 3) for f in frequencies}
+                                 for c in self.by_track.values() if c],
                       "participants": sorted(self.names.values()),
                       "videoFrames": self.video_frames, "videoSize": self.video_size}
             reader.cancel()

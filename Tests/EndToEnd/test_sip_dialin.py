@@ -1,46 +1,15 @@
 """SIP dial-in end to end: sipp phones call the real binary, type a PIN (RFC 4733 or SIP INFO) and talk with an aiortc
 participant of the room. Audio is checked by content in both directions, including mix-minus (a phone never hears
 itself)."""
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from conftest import build_conf, poll, request, stats
-from sip_helpers import SIPP, RtpRecorder, free_udp_port, pcmu_tone_pcap, relative_power, run_sipp, scenario
+from conftest import poll, request, stats
+from sip_helpers import (SIPP, RtpRecorder, free_udp_port, pcmu_tone_pcap, peer_result, relative_power, run_sipp, scenario,
+                         sip_conf, start_peer)
 
 pytestmark = pytest.mark.skipif(SIPP is None, reason="sipp (Debian sip-tester) is not installed")
-HERE = Path(__file__).parent
-
-
-def sip_conf(sip_port: int, **sip) -> str:
-    sections = {
-        "http": {"listen": "127.0.0.1:@PORT@", "stats": "true"},
-        "sip": {"enabled": "true", "listen": f"127.0.0.1:{sip_port}", "pins": "1234:standup", "rtpTimeout": "20s",
-                "interDigitTimeout": "3s", **sip},
-        "conferences": {"apps": "client1:s3cret", "users": "alice:pw"},
-    }
-    return build_conf(sections)
-
-
-def start_peer(srv, room: str, tone: float, seconds: float) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, str(HERE / "room_audio_peer.py"), "--url", srv.url, "--room", room,
-                             "--tone", str(tone), "--seconds", str(seconds)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE)
-    line = proc.stdout.readline()
-    assert json.loads(line or "{}").get("op") == "ready", f"peer did not start: {line} {proc.stderr.read() if not line else ''}"
-    return proc
-
-
-def peer_result(proc: subprocess.Popen, timeout: float = 60) -> dict:
-    out, err = proc.communicate(timeout=timeout)
-    result = json.loads(out.strip().splitlines()[-1])
-    assert result.get("ok"), f"peer failed: {result} {err[-2000:]}"
-    return result
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ final class DialInLifecycle: Service, @unchecked Sendable {
             ("mixMicrosecondsPerTick", i(stats.mixTicks == 0 ? 0 : Int(stats.mixNanoseconds / UInt64(stats.mixTicks) / 1000))),
         ]
         if let registration { members.append(("registration", .string("\(registration)"))) }
+        if let count = await service.ua.successfulRegistrations() { members.append(("registrations", i(count))) }
         return .object(members)
     }
 }

@@ -19,6 +19,8 @@ final class PhoneLeg {
     private var latched = false
 
     private var jitter = JitterBuffer()
+    /// SSRC of the phone's audio stream (RFC 4733 events may come on another).
+    private var audioSSRC: UInt32?
     private var decoder: AudioDecoder
     private var encoder: AudioEncoder
     private var packetizer: RtpPacketizer
@@ -30,7 +32,11 @@ final class PhoneLeg {
     var onDigit: ((Character) -> Void)?
     private(set) var lastPacketAt = NIODeadline.now()
     /// The phone put us on hold (a=sendonly/inactive): silence is expected then, not a dead line.
-    var onHold = false
+    var onHold = false {
+        // Resumed: the phone gets a whole RTP timeout from now to start talking again (the silence of the hold is
+        // not a dead line; counting it hung up every hold longer than the timeout at the resume).
+        didSet { if oldValue && !onHold { lastPacketAt = .now() } }
+    }
     private(set) var packetsReceived = 0
     private(set) var packetsSent = 0
     private(set) var malformedPackets = 0
@@ -97,6 +103,12 @@ final class PhoneLeg {
             if header.payloadType == format.telephoneEventPayloadType {
                 if let digit = dtmf.digit(ssrc: header.ssrc, timestamp: header.timestamp, payload: payload) { onDigit?(digit) }
             } else if header.payloadType == format.payloadType {
+                if audioSSRC != header.ssrc {
+                    // A new stream (resumed from hold, a PBX switching sources): its numbering has nothing to do
+                    // with the old one's.
+                    if audioSSRC != nil { jitter.restart() }
+                    audioSSRC = header.ssrc
+                }
                 jitter.insert(sequence: header.sequenceNumber, payload: payload)
             } else if header.payloadType != 13 { // 13: comfort noise (RFC 3389) in pauses is fine; others are not
                 malformedPackets += 1

@@ -14,7 +14,7 @@ final class RoomBridge {
     private let logger: Logger
     private var streams: [UInt32: TapStream] = [:]
     private var members: [Member] = []
-    private var tick: RepeatedTask?
+    private var tick: FrameTicker?
     private var total = [Float](repeating: 0, count: mixFrameSamples)
     private var scratch = [Float](repeating: 0, count: mixFrameSamples)
     private(set) var ticks = 0
@@ -46,9 +46,7 @@ final class RoomBridge {
         eventLoop.preconditionInEventLoop()
         members.append(Member(leg: leg, publisher: publisher))
         if tick == nil {
-            tick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
-                self?.mix()
-            }
+            tick = FrameTicker(eventLoop: eventLoop) { [weak self] in self?.mix() }
         }
     }
 

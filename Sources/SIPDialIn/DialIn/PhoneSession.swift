@@ -18,7 +18,7 @@ final class PhoneSession {
     private var entry = PinEntry()
     private var player = PromptPlayer()
     private var frame: [Float] = []
-    private var ivrTimer: RepeatedTask?
+    private var ivrTimer: FrameTicker?
     private var watchdog: RepeatedTask?
     private let startedAt = Date()
     /// What to do when the prompt that is playing ends.
@@ -45,9 +45,7 @@ final class PhoneSession {
         eventLoop.preconditionInEventLoop()
         leg.onDigit = { [weak self] digit in self?.press(digit) }
         player.play(service.prompts.samples(.welcome))
-        ivrTimer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
-            self?.ivrTick()
-        }
+        ivrTimer = FrameTicker(eventLoop: eventLoop) { [weak self] in self?.ivrTick() }
         watchdog = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
             self?.checkAlive()
         }

@@ -13,6 +13,9 @@ struct JitterBuffer {
     /// Above this the stream is behind real time: skip ahead.
     let maximum: Int
     private(set) var late = 0
+    /// Consecutive packets far behind `next`; `restartAfter` of them restart the stream.
+    private var farBehind = 0
+    static let restartAfter = 3
     private(set) var concealed = 0
     private(set) var received = 0
 
@@ -27,8 +30,22 @@ struct JitterBuffer {
         received += 1
         if let next {
             let ahead = Int16(bitPattern: sequence &- next)
-            if ahead < 0 { late += 1; return }
-            if ahead >= 48 { reset() } // the sender restarted its numbering (or a long gap): start over
+            if ahead <= -48 {
+                // Far behind: one such packet is merely very late, a run of them is a sender that restarted its
+                // numbering lower (a new stream after hold, a PBX switching sources). Dropping them all as late
+                // would silence the phone for good.
+                farBehind += 1
+                guard farBehind >= Self.restartAfter else { late += 1; return }
+                restart()
+            } else if ahead < 0 {
+                farBehind = 0
+                late += 1
+                return
+            } else if ahead >= 48 {
+                restart() // the sender restarted its numbering higher (or a long gap): start over
+            } else {
+                farBehind = 0
+            }
         }
         let index = Int(sequence & 63)
         if slots[index].used && slots[index].sequence == sequence { return } // duplicate
@@ -64,11 +81,13 @@ struct JitterBuffer {
         return body(.lost)
     }
 
-    private mutating func reset() {
+    /// Forgets everything queued: the next packet starts a new stream (also when the phone's SSRC changes).
+    mutating func restart() {
         for i in slots.indices { slots[i].used = false }
         queued = 0
         next = nil
         playing = false
+        farBehind = 0
     }
 
     /// Moves `next` to the oldest queued packet after dropping enough to get back to `target`.

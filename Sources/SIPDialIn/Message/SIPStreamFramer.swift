@@ -8,6 +8,9 @@ public struct SIPStreamFramer {
         case message([UInt8])
         /// CRLFCRLF between messages: answer with CRLF.
         case keepAlivePing
+        /// A message larger than the limit whose header block is complete: its header (to answer 513 with) and
+        /// its declared size. Its body is skipped as it arrives, so the stream stays in step.
+        case oversized(head: [UInt8], size: Int)
     }
 
     public enum FramingError: Error, Equatable, CustomStringConvertible {
@@ -29,6 +32,8 @@ public struct SIPStreamFramer {
     private var readIndex = 0
     /// Where the CRLFCRLF search resumes, so a slowly arriving header block is scanned once.
     private var scanFrom = 0
+    /// Bytes of an oversized message still to be skipped.
+    private var discarding = 0
 
     public init(limits: SIPParserLimits = SIPParserLimits()) {
         self.limits = limits
@@ -43,6 +48,12 @@ public struct SIPStreamFramer {
     /// The next frame, nil when more bytes are needed. After a thrown error the stream cannot be resynchronised:
     /// close the connection.
     public mutating func next() throws -> Frame? {
+        if discarding > 0 {
+            let n = min(discarding, bufferedByteCount)
+            consume(n)
+            discarding -= n
+            if discarding > 0 { return nil }
+        }
         // Keep-alives and stray line breaks between messages.
         while bufferedByteCount >= 2, buffer[readIndex] == 13, buffer[readIndex + 1] == 10 {
             if bufferedByteCount >= 4, buffer[readIndex + 2] == 13, buffer[readIndex + 3] == 10 {
@@ -64,7 +75,15 @@ public struct SIPStreamFramer {
         let headerLength = end + 4 - readIndex
         guard headerLength <= limits.maxMessageSize else { throw FramingError.tooLarge(limit: limits.maxMessageSize) }
         let bodyLength = try Self.contentLength(in: buffer[readIndex..<end])
-        guard headerLength + bodyLength <= limits.maxMessageSize else { throw FramingError.tooLarge(limit: limits.maxMessageSize) }
+        guard headerLength + bodyLength <= limits.maxMessageSize else {
+            // Too large, but its length is known: skip it whole (the sender gets a 513) rather than drop the connection.
+            let head = Array(buffer[readIndex..<(readIndex + headerLength)])
+            discarding = headerLength + bodyLength
+            let n = min(discarding, bufferedByteCount)
+            consume(n)
+            discarding -= n
+            return .oversized(head: head, size: headerLength + bodyLength)
+        }
         guard bufferedByteCount >= headerLength + bodyLength else {
             scanFrom = readIndex  // the header end is known; rescan is cheap and keeps the state simple
             return nil

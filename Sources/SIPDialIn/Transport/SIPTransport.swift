@@ -261,9 +261,13 @@ final class SIPTransport {
 
     /// A request that does not parse still gets an answer if its start line is a request and the headers
     /// needed to route a response are there; everything else is dropped (never answer a response).
-    private func answerMalformed(_ bytes: [UInt8], error: SIPParseError, source: SocketAddress, kind: SIPTransportKind) {
+    fileprivate func answerMalformed(_ bytes: [UInt8], error: SIPParseError, source: SocketAddress, kind: SIPTransportKind) {
+        // The input is already bounded (one datagram, or a header block the framer cut): its lines and headers may be
+        // as long and as many as it has bytes, so that a request with one absurd header line still gets its 400.
         var lenient = limits
         lenient.maxMessageSize = Int.max
+        lenient.maxLineLength = max(limits.maxLineLength, bytes.count)
+        lenient.maxHeaderCount = max(limits.maxHeaderCount, bytes.count / 2 + 1)
         guard let head = try? SIPParser.parseHead(bytes, limits: lenient), case .request(let method, _, _) = head.startLine,
               method != .ack,
               [SIPHeaderName.via, SIPHeaderName.from, SIPHeaderName.to, SIPHeaderName.callID, SIPHeaderName.cseq]
@@ -355,6 +359,9 @@ final class SIPTransport {
                     switch frame {
                     case .keepAlivePing: transport.keepAlivePing(context.channel)
                     case .message(let bytes): transport.receive(bytes, from: remote, kind: .tcp)
+                    case .oversized(let head, let size):
+                        transport.answerMalformed(head, error: .messageTooLarge(size: size, limit: transport.limits.maxMessageSize),
+                                                  source: remote, kind: .tcp)
                     }
                 }
             } catch {

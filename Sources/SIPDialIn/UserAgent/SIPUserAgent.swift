@@ -87,6 +87,11 @@ public final class SIPUserAgent {
         try? await eventLoop.submit { self.registration?.state }.get()
     }
 
+    /// REGISTERs (first ones and refreshes) that the registrar accepted; nil without a registration.
+    public func successfulRegistrations() async -> Int? {
+        try? await eventLoop.submit { self.registration?.successfulRegistrations }.get()
+    }
+
     public func transportStatistics() async -> SIPTransportStatistics {
         (try? await eventLoop.submit { self.transport.statistics }.get()) ?? SIPTransportStatistics()
     }

@@ -73,6 +73,34 @@ final class JitterBufferTests: XCTestCase {
         XCTAssertEqual(next(&buffer), String(UInt8(truncatingIfNeeded: 30000)))
     }
 
+    func testSenderRestartingLowerIsFollowedAfterAFewPackets() {
+        var buffer = JitterBuffer(target: 1)
+        for s: UInt16 in 11905 ..< 11910 { insert(&buffer, s) }
+        XCTAssertEqual(next(&buffer), String(UInt8(truncatingIfNeeded: 11905)))
+        // A new stream numbered lower (a phone resuming from hold): one very late packet is dropped as late, but a
+        // run of them restarts the buffer instead of dropping the phone's voice for good.
+        insert(&buffer, 9107)
+        insert(&buffer, 9108)
+        XCTAssertEqual(buffer.late, 2)
+        insert(&buffer, 9109)
+        insert(&buffer, 9110)
+        XCTAssertEqual(buffer.late, 2)
+        XCTAssertEqual(next(&buffer), String(UInt8(truncatingIfNeeded: 9109)))
+        XCTAssertEqual(next(&buffer), String(UInt8(truncatingIfNeeded: 9110)))
+    }
+
+    func testAnIsolatedVeryLatePacketDoesNotRestart() {
+        var buffer = JitterBuffer(target: 1)
+        for s: UInt16 in 100 ..< 105 { insert(&buffer, s) }
+        XCTAssertEqual(next(&buffer), "100")
+        insert(&buffer, 40)  // very late, alone
+        insert(&buffer, 105)
+        insert(&buffer, 41)
+        insert(&buffer, 106)
+        XCTAssertEqual(buffer.late, 2)
+        XCTAssertEqual((0 ..< 6).map { _ in next(&buffer) }, ["101", "102", "103", "104", "105", "106"])
+    }
+
     func testFallingBehindSkipsAhead() {
         var buffer = JitterBuffer(target: 2, maximum: 6)
         for s: UInt16 in 0 ..< 20 { insert(&buffer, s) }

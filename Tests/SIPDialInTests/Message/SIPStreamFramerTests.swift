@@ -61,13 +61,27 @@ final class SIPStreamFramerTests: XCTestCase {
         XCTAssertThrowsError(try negative.next()) { XCTAssertEqual($0 as? SIPStreamFramer.FramingError, .badContentLength("-1")) }
 
         let limits = SIPParserLimits(maxMessageSize: 1000)
-        var tooLong = SIPStreamFramer(limits: limits)
-        tooLong.append(invite(contentLength: 5000))
-        XCTAssertThrowsError(try tooLong.next()) { XCTAssertEqual($0 as? SIPStreamFramer.FramingError, .tooLarge(limit: 1000)) }
-
         var endless = SIPStreamFramer(limits: limits)
         endless.append(Array("INVITE sip:u@h SIP/2.0\r\nX: ".utf8) + [UInt8](repeating: 65, count: 1200))
         XCTAssertThrowsError(try endless.next()) { XCTAssertEqual($0 as? SIPStreamFramer.FramingError, .tooLarge(limit: 1000)) }
+    }
+
+    func testOversizedMessageWithKnownLengthIsSkippedAndTheStreamStaysInStep() throws {
+        let limits = SIPParserLimits(maxMessageSize: 1000)
+        var framer = SIPStreamFramer(limits: limits)
+        let big = invite(body: String(repeating: "b", count: 5000))
+        let head = Array(big[..<(big.count - 5000)])
+        let next = invite(body: "v=0\r\n", branch: "z9hG4bKnext")
+        // The header block and part of the body arrive first: the header comes out (for a 513), the body is skipped
+        // as it arrives, and the message after it is framed normally.
+        framer.append(big[..<(head.count + 100)])
+        XCTAssertEqual(try framer.next(), .oversized(head: head, size: big.count))
+        XCTAssertNil(try framer.next())
+        framer.append(big[(head.count + 100)..<(head.count + 3000)])
+        XCTAssertNil(try framer.next())
+        framer.append(Array(big[(head.count + 3000)...]) + next)
+        XCTAssertEqual(try drain(&framer), [.message(next)])
+        XCTAssertEqual(framer.bufferedByteCount, 0)
     }
 
     func testLongConnectionCompactsBuffer() throws {
