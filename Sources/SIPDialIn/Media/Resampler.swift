@@ -20,41 +20,59 @@ struct HalfBandFilter {
     }()
 }
 
+/// The filter's delay line: each sample is stored twice (at `position` and `position + 31`), so the newest 31
+/// samples are always contiguous and the dot product needs no index wrapping and no shifting.
+struct DelayLine {
+    private var samples = [Float](repeating: 0, count: 62)
+    private var position = 0
+
+    @inline(__always) mutating func push(_ x: Float) {
+        position = position == 30 ? 0 : position + 1
+        samples[position] = x
+        samples[position + 31] = x
+    }
+
+    /// Σ h[k]·x[n−k] over the 31 newest samples (x[n] the last pushed).
+    @inline(__always) func filter(_ h: [Float]) -> Float {
+        var acc: Float = 0
+        samples.withUnsafeBufferPointer { x in
+            h.withUnsafeBufferPointer { taps in
+                // Oldest sample first: x[position + 1 ... position + 31] is x[n−30] ... x[n].
+                for k in 0 ..< 31 { acc += x[position + 1 + k] * taps[30 - k] }
+            }
+        }
+        return acc
+    }
+}
+
 /// 8 kHz → 16 kHz: zero-stuff and filter (the filter's gain is doubled to keep the level).
 struct Upsampler {
-    private var history = [Float](repeating: 0, count: 31)
+    private var line = DelayLine()
 
     mutating func process(_ input: [Int16], into out: inout [Float]) {
         out.removeAll(keepingCapacity: true)
         let h = HalfBandFilter.taps
         for sample in input {
-            for phase in 0 ..< 2 {
-                history.removeFirst()
-                history.append(phase == 0 ? Float(sample) * 2 : 0)
-                var acc: Float = 0
-                for i in 0 ..< 31 where history[i] != 0 { acc += history[i] * h[30 - i] }
-                out.append(acc)
-            }
+            line.push(Float(sample) * 2)
+            out.append(line.filter(h))
+            line.push(0)
+            out.append(line.filter(h))
         }
     }
 }
 
 /// 16 kHz → 8 kHz: filter, keep every other sample.
 struct Downsampler {
-    private var history = [Float](repeating: 0, count: 31)
+    private var line = DelayLine()
+    private var odd = false
 
     mutating func process(_ input: ArraySlice<Float>, into out: inout [Int16]) {
         out.removeAll(keepingCapacity: true)
         let h = HalfBandFilter.taps
-        var odd = false
         for sample in input {
-            history.removeFirst()
-            history.append(sample)
-            defer { odd.toggle() }
-            guard !odd else { continue }
-            var acc: Float = 0
-            for i in 0 ..< 31 { acc += history[i] * h[30 - i] }
-            out.append(clampToInt16(acc))
+            line.push(sample)
+            if !odd { out.append(clampToInt16(line.filter(h))) }
+            odd.toggle()
         }
     }
 }
