@@ -155,6 +155,7 @@ struct RoomsCommand: AsyncParsableCommand {
         if cfg.sfuEnabled {
             let media = try SFUMedia(port: cfg.sfuPort, host: cfg.sfuBind, announced: cfg.sfuAnnounced, tcp: cfg.sfuTcp,
                                      tcpPort: cfg.sfuTcpPort, logger: Logger(label: "rooms.sfu"))
+            media.sfu.videoCodecPreference = cfg.sfuVideoCodecs
             try await media.start()
             sfu = media
         }

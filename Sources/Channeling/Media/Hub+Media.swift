@@ -23,6 +23,17 @@ extension Hub {
         var `Type` = "SfuAnswer"
         var Answer: SdpDocument
         var Tracks: [TrackInfo]
+        /// Subscribe only: tracks left out because the offer has no format that carries their codec.
+        var Unsupported: [UnsupportedTrack]? = nil
+        /// The offer renegotiated the existing connection (same transport) rather than making a new one.
+        var Renegotiated: Bool? = nil
+    }
+    struct UnsupportedTrack: Encodable {
+        var Track: String
+        var Session: String
+        var Kind: String
+        var Source: String
+        var Codec: String
     }
     struct TracksDocument: Encodable {
         var `Type` = "SfuTracks"
@@ -37,16 +48,23 @@ extension Hub {
         switch message.Type {
         case "SfuPublish":
             guard let p = message.SfuPublish, let sdp = p.Offer?.sdp else { return sendError(session, "bad_request", "SfuPublish needs an Offer", iid: iid) }
-            if let old = publication(of: session.id, in: roomId) { await media.close(room: roomId, transportID: old.transportID) }
+            // An offer from the current publisher connection renegotiates it (tracks added or removed on the same
+            // connection); any other offer replaces the publication with a new connection.
+            let old = publication(of: session.id, in: roomId)
             do {
-                let result = try await media.publish(room: roomId, offer: sdp)
+                let result = try await media.publish(room: roomId, offer: sdp, renegotiating: old?.transportID)
+                if let old, !result.renegotiated { await media.close(room: roomId, transportID: old.transportID) }
                 var tracks: [String: TrackInfo] = [:]
                 for section in result.sections {
                     let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? (section.kind == "audio" ? "microphone" : "camera")
-                    tracks[section.mid] = TrackInfo(Track: section.trackID, Mid: nil, Session: session.id, Kind: section.kind, Source: source, Muted: false)
+                    var info = TrackInfo(Track: section.trackID, Mid: nil, Session: session.id, Kind: section.kind, Source: source, Muted: false)
+                    // A kept track keeps its mute state.
+                    if result.renegotiated, let kept = old?.tracks[section.mid], kept.Track == section.trackID { info.Muted = kept.Muted }
+                    tracks[section.mid] = info
                 }
                 setPublication(Publication(transportID: result.transportID, tracks: tracks), of: session.id, in: roomId)
-                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: Array(tracks.values)), iid: iid)
+                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: Array(tracks.values),
+                                             Renegotiated: result.renegotiated ? true : nil), iid: iid)
                 await announceTracks(in: room)
             } catch {
                 sendError(session, "sdp_rejected", "\(error)", iid: iid)
@@ -57,16 +75,26 @@ extension Hub {
                 return send(session, TracksDocument(Tracks: tracks(in: roomId, except: session.id)), iid: iid)
             }
             let own: Set<String> = publication(of: session.id, in: roomId).map { [$0.transportID] } ?? []
+            // An offer from the current subscriber connection renegotiates it (docs/sfu-signaling.md).
+            let current = locked { subscriberTransports[session.id] }
             do {
-                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own)
+                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own,
+                                                       renegotiating: current?.room == roomId ? current?.transportID : nil)
                 let byTrack = Dictionary(tracks(in: roomId, except: session.id).map { ($0.Track, $0) }, uniquingKeysWith: { a, _ in a })
                 let mapped: [TrackInfo] = result.sections.compactMap { s in
                     guard var t = byTrack[s.trackID] else { return nil }
                     t.Mid = s.mid
                     return t
                 }
-                let previous = swapSubscriber(of: session.id, to: (roomId, result.transportID))
-                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: mapped), iid: iid)
+                let unsupported: [UnsupportedTrack] = result.unsupported.map { u in
+                    let t = byTrack[u.trackID]
+                    return UnsupportedTrack(Track: u.trackID, Session: t?.Session ?? "", Kind: u.kind,
+                                            Source: t?.Source ?? (u.kind == "audio" ? "microphone" : "camera"), Codec: u.codec)
+                }
+                let previous = result.renegotiated ? nil : swapSubscriber(of: session.id, to: (roomId, result.transportID))
+                send(session, AnswerDocument(Answer: SdpDocument(type: "answer", sdp: result.answer), Tracks: mapped,
+                                             Unsupported: unsupported.isEmpty ? nil : unsupported,
+                                             Renegotiated: result.renegotiated ? true : nil), iid: iid)
                 // The client sends each wish once; a new subscriber connection must keep them.
                 for wish in layerWishes(of: session.id) { await applyLayer(wish, room: roomId, transportID: result.transportID, media: media) }
                 if let previous {

@@ -5,6 +5,11 @@ import Foundation
 public protocol RoomMedia: Sendable {
     func publish(room: String, offer: String) async throws -> MediaNegotiation
     func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation
+    /// Like `publish`/`subscribe`, but an offer from the connection `existing` (same ICE and DTLS) renegotiates it:
+    /// the result then has the same transport id and `renegotiated` set.
+    func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?) async throws
+        -> MediaNegotiation
     func close(room: String, transportID: String) async
     /// A subscriber's simulcast wish for one track on its subscriber connection (SfuLayer): tile size in device
     /// pixels and/or a layer by rid or q/h/f.
@@ -12,6 +17,16 @@ public protocol RoomMedia: Sendable {
 }
 
 extension RoomMedia {
+    /// Media that cannot renegotiate makes a new connection every time.
+    public func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation {
+        try await publish(room: room, offer: offer)
+    }
+
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?)
+        async throws -> MediaNegotiation {
+        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports)
+    }
+
     /// Media without simulcast has nothing to choose.
     public func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?,
                          layer: String?) async {}
@@ -30,14 +45,32 @@ public struct MediaNegotiation: Sendable {
         }
     }
 
+    /// A track the subscriber does not get because it cannot decode the track's codec.
+    public struct Unsupported: Sendable {
+        public var trackID: String
+        public var kind: String
+        public var codec: String
+        public init(trackID: String, kind: String, codec: String) {
+            self.trackID = trackID
+            self.kind = kind
+            self.codec = codec
+        }
+    }
+
     public var transportID: String
     public var answer: String
     public var sections: [Section]
+    public var unsupported: [Unsupported]
+    /// An existing connection was renegotiated (same transport id as before).
+    public var renegotiated: Bool
 
-    public init(transportID: String, answer: String, sections: [Section]) {
+    public init(transportID: String, answer: String, sections: [Section], unsupported: [Unsupported] = [],
+                renegotiated: Bool = false) {
         self.transportID = transportID
         self.answer = answer
         self.sections = sections
+        self.unsupported = unsupported
+        self.renegotiated = renegotiated
     }
 }
 

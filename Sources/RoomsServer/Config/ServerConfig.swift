@@ -1,4 +1,5 @@
 import Foundation
+import SFU
 
 /// Rooms' own version: published as `Cfg.Version` and `Self.Version` (they must agree).
 let roomsVersion = "0.1.0"
@@ -83,6 +84,8 @@ struct ServerConfig: Sendable {
     /// ICE-TCP (RFC 6544) for clients whose networks block UDP; `sfuTcpPort` 0: the UDP port's number.
     var sfuTcp = true
     var sfuTcpPort = 0
+    /// Video codecs publishers may use, most preferred first (the SFU forwards, never transcodes).
+    var sfuVideoCodecs = VideoCodecPreference.default
     // [conferences] (Rooms' own)
     var conferences = ConferencesConfig()
     // [sip] (Rooms' own): dial-in by phone
@@ -133,7 +136,7 @@ struct ConfigLoader {
                   "certificate_organization"],
         "nats": ["channelling_trigger", "channelling_trigger_subject", "url", "establishtimeout", "client_id"],
         "rooms": ["data", "maxbodybytes", "buddyimagemaxbytes"],
-        "sfu": ["enabled", "port", "bind", "announcedaddresses", "tcp", "tcpport"],
+        "sfu": ["enabled", "port", "bind", "announcedaddresses", "tcp", "tcpport", "videocodecs"],
         "conferences": conferenceKeys,
         "sip": sipKeys,
     ]
@@ -341,6 +344,10 @@ struct ConfigLoader {
         c.sfuTcp = bool("sfu", "tcp", true)
         c.sfuTcpPort = int("sfu", "tcpPort", 0)
         guard (0...65535).contains(c.sfuTcpPort) else { throw fail("sfu", "tcpPort", "must be 0-65535") }
+        if let codecs = string("sfu", "videoCodecs"), !codecs.isEmpty {
+            let names = codecs.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
+            do { c.sfuVideoCodecs = try VideoCodecPreference(names: names) } catch { throw fail("sfu", "videoCodecs", "\(error)") }
+        }
         c.conferences = try loadConferences()
         c.sip = try loadSIP(httpHost: httpHost)
         c.warnings = warnings

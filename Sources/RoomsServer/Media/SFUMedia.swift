@@ -44,13 +44,27 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     }
 
     func publish(room: String, offer: String) async throws -> MediaNegotiation {
-        let (id, answer) = try await sfu.publish(room: room, offer: offer)
-        return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: true))
+        try await publish(room: room, offer: offer, renegotiating: nil)
     }
 
     func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation {
-        let (id, answer) = try await sfu.subscribe(room: room, offer: offer, excludingTransports: excludingTransports)
-        return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: false))
+        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports, renegotiating: nil)
+    }
+
+    func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation {
+        let (id, answer) = try await sfu.publish(room: room, offer: offer, renegotiating: existing)
+        return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: true),
+                                renegotiated: existing != nil && id == existing)
+    }
+
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?)
+        async throws -> MediaNegotiation {
+        let result = try await sfu.subscription(room: room, offer: offer, excludingTransports: excludingTransports,
+                                                renegotiating: existing)
+        return MediaNegotiation(transportID: result.transportID, answer: result.answer,
+                                sections: try Self.sections(offer, answer: result.answer, fromOffer: false),
+                                unsupported: result.unsupported.map { .init(trackID: $0.trackID, kind: $0.kind, codec: $0.codec) },
+                                renegotiated: result.renegotiated)
     }
 
     func close(room: String, transportID: String) async {

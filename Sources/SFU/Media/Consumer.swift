@@ -17,6 +17,8 @@ public final class Consumer {
     let payloadType: UInt8
     /// The SSRC announced to the subscriber in a=ssrc.
     public let ssrc: UInt32
+    /// The subscriber's mid for this stream (kept across renegotiations).
+    let mid: String
     /// Video starts at a keyframe: anything before it would not decode. Also while a layer switch waits for the
     /// target layer's keyframe.
     var waitingForKeyframe: Bool { switcher.waitingForKeyframe }
@@ -67,7 +69,8 @@ public final class Consumer {
         self.transport = transport
         self.payloadType = payloadType
         self.ssrc = ssrc
-        self.switcher = LayerSwitcher(needsKeyframe: producer.kind == .video && producer.codec.isVP8,
+        self.mid = mid
+        self.switcher = LayerSwitcher(needsKeyframe: producer.videoCodec != nil,
                                       targetLayer: producer.layers.count - 1)
         let midID = extensionIDs[RtpHeaderExtensionURI.mid] ?? 0
         let midValue = Array(mid.utf8)
@@ -86,11 +89,11 @@ public final class Consumer {
     }
 
     /// One packet of the producer's `layer`; forwarded when that is the layer this subscriber gets.
-    func forward(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, layer: Int, vp8: VP8Descriptor?,
+    func forward(_ packet: UnsafeRawBufferPointer, header: RTPHeaderView, layer: Int, frame vp8: FrameDescriptor?,
                  nowNanos: UInt64) {
         guard transport.isConnected,
               let offsets = switcher.admit(layer: layer, sequenceNumber: header.sequenceNumber, timestamp: header.timestamp,
-                                           vp8: vp8, clockRate: producer.codec.clockRate, nowNanos: nowNanos) else { return }
+                                           frame: vp8, clockRate: producer.codec.clockRate, nowNanos: nowNanos) else { return }
         let outSequence = offsets.sequenceNumber(header.sequenceNumber)
         history.record(outgoing: outSequence, incoming: header.sequenceNumber, layer: layer, offsets: offsets)
         forwardedCount += 1
@@ -111,7 +114,7 @@ public final class Consumer {
             guard let sent = history.lookup(outgoing), Int(sent.layer) < producer.layers.count else { continue }
             let found = producer.layers[Int(sent.layer)].cache.withPacket(sent.incoming) { packet -> Bool in
                 guard let header = try? RTPHeaderView(packet) else { return false }
-                let vp8 = needsKeyframe ? VP8Descriptor(UnsafeRawBufferPointer(rebasing: packet[header.payloadRange])) : nil
+                let vp8 = producer.videoCodec.flatMap { FrameDescriptor(UnsafeRawBufferPointer(rebasing: packet[header.payloadRange]), codec: $0) }
                 if let rtx {
                     sendRtx(packet, rtx: rtx, offsets: sent.offsets, vp8: vp8)
                 } else {
@@ -124,7 +127,7 @@ public final class Consumer {
         return resent
     }
 
-    private func send(_ packet: UnsafeRawBufferPointer, offsets: StreamOffsets, vp8: VP8Descriptor?) {
+    private func send(_ packet: UnsafeRawBufferPointer, offsets: StreamOffsets, vp8: FrameDescriptor?) {
         let ssrc = ssrc, payloadType = payloadType
         // Room for our MID element (1 + 16 bytes), the 4-byte extension header and padding to a word.
         transport.sendRtp(maxLength: packet.count + 24) { out in
@@ -142,7 +145,7 @@ public final class Consumer {
     /// An RTX packet (RFC 4588 §4): the rewritten packet on the RTX SSRC and payload type with its own sequence
     /// number, the original (subscriber-side) sequence number in front of the payload, padding dropped.
     private func sendRtx(_ packet: UnsafeRawBufferPointer, rtx: (payloadType: UInt8, ssrc: UInt32), offsets: StreamOffsets,
-                         vp8: VP8Descriptor?) {
+                         vp8: FrameDescriptor?) {
         rtxSequenceNumber &+= 1
         let rtxSequence = rtxSequenceNumber
         rtxPacketsSent += 1
@@ -169,7 +172,7 @@ public final class Consumer {
     /// The packet as the subscriber gets it: re-keyed extensions, sequence number, timestamp and VP8 picture ids
     /// in the subscriber's numbering (SSRC and payload type are the caller's, they differ for RTX).
     private func writeRewritten(_ packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
-                                offsets: StreamOffsets, vp8: VP8Descriptor?) -> Int {
+                                offsets: StreamOffsets, vp8: FrameDescriptor?) -> Int {
         let length = Self.rekey(packet, into: out, midID: midID, midValue: midValue, extensionMap: extensionMap)
         guard length > 0, let header = try? RTPHeaderView(packet) else { return 0 }
         let rewritten = UnsafeMutableRawBufferPointer(rebasing: out[0 ..< length])

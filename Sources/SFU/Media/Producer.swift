@@ -25,6 +25,8 @@ public final class Producer {
     public private(set) var packetsRecovered = 0
 
     var isSimulcast: Bool { layers.count > 1 }
+    /// The codec whose payload the SFU reads (keyframes, picture ids); nil for audio.
+    let videoCodec: VideoCodec?
 
     init(id: String, kind: MediaKind, codec: RtpCodec, layers: [PublishedLayer], rtxPayloadType: UInt8? = nil,
          streamID: String, trackID: String, mid: String = "", headerExtensions: [String: UInt8] = [:],
@@ -34,6 +36,7 @@ public final class Producer {
         self.id = id
         self.kind = kind
         self.codec = codec
+        self.videoCodec = kind == .video ? codec.videoCodec : nil
         self.rtxPayloadType = rtxPayloadType
         self.streamID = streamID
         self.trackID = trackID
@@ -74,13 +77,13 @@ public final class Producer {
         layer.receiveStatistics.record(header.sequenceNumber)
         let bytes = UnsafeRawBufferPointer(packet)
         layer.cache.store(bytes, sequenceNumber: header.sequenceNumber)
-        let descriptor = kind == .video && codec.isVP8
-            ? VP8Descriptor(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange])) : nil
+        let descriptor = videoCodec.flatMap { FrameDescriptor(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange]), codec: $0) }
         if let descriptor, descriptor.isKeyframeStart {
-            layer.recordKeyframe(width: descriptor.width, height: descriptor.height, nowNanos: nowNanos)
+            layer.recordKeyframe(width: descriptor.width, height: descriptor.height, timestamp: header.timestamp,
+                                 nowNanos: nowNanos)
         }
         for consumer in consumers {
-            consumer.forward(bytes, header: header, layer: layer.index, vp8: descriptor, nowNanos: nowNanos)
+            consumer.forward(bytes, header: header, layer: layer.index, frame: descriptor, nowNanos: nowNanos)
         }
     }
 

@@ -21,7 +21,8 @@ final class ProducerLayer {
     var lastKeyframeRequest: NIODeadline?
     private(set) var lastPacketNanos: UInt64 = 0
     private(set) var lastKeyframeNanos: UInt64 = 0
-    /// From the last VP8 keyframe header; 0 until one is seen.
+    private var lastKeyframeTimestamp: UInt32 = 0
+    /// From the last keyframe (see FrameDescriptor); 0 until one is seen.
     private(set) var width = 0
     private(set) var height = 0
     private(set) var packetsReceived = 0
@@ -41,7 +42,10 @@ final class ProducerLayer {
         bitrate.add(bytes: bytes)
     }
 
-    func recordKeyframe(width: Int, height: Int, nowNanos: UInt64) {
+    /// A keyframe start; H.264 may report one access unit twice (SPS, then IDR in another packet): counted once.
+    func recordKeyframe(width: Int, height: Int, timestamp: UInt32, nowNanos: UInt64) {
+        if keyframesReceived > 0 && timestamp == lastKeyframeTimestamp { return }
+        lastKeyframeTimestamp = timestamp
         keyframesReceived += 1
         lastKeyframeNanos = nowNanos
         if width > 0 && height > 0 { self.width = width; self.height = height }

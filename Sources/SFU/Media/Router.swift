@@ -165,6 +165,9 @@ public final class Router {
     /// Producers of the room, oldest first.
     public var producers: [Producer] { producersInOrder }
 
+    /// Takes a producer out of the room's list (Router+Renegotiation).
+    func removeFromRoom(_ producer: Producer) { producersInOrder.removeAll { $0 === producer } }
+
     func transport(id: String) -> MediaTransport? {
         contexts.values.first { $0.transport.id == id }?.transport
     }

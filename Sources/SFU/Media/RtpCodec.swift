@@ -30,5 +30,8 @@ public struct RtpCodec: Equatable, Sendable {
             && (channels ?? 1) == (other.channels ?? 1)
     }
 
-    public var isVP8: Bool { name.lowercased() == "vp8" }
+    public var isVP8: Bool { videoCodec == .vp8 }
+
+    /// The video codec this format is, when the SFU forwards it (nil for audio and unknown formats).
+    public var videoCodec: VideoCodec? { clockRate == 90_000 ? VideoCodec(name: name) : nil }
 }

@@ -146,7 +146,7 @@ struct LayerSwitcher {
     var waitingForKeyframe: Bool { targetLayer != currentLayer && (needsKeyframe || currentLayer == nil) }
 
     /// The offsets for one packet of `layer`, or nil when the subscriber does not get it.
-    mutating func admit(layer: Int, sequenceNumber: UInt16, timestamp: UInt32, vp8: VP8Descriptor?, clockRate: Int,
+    mutating func admit(layer: Int, sequenceNumber: UInt16, timestamp: UInt32, frame vp8: FrameDescriptor?, clockRate: Int,
                         nowNanos: UInt64) -> StreamOffsets? {
         if layer != currentLayer {
             guard layer == targetLayer, !needsKeyframe || vp8?.isKeyframeStart == true else { return nil }

@@ -2,7 +2,10 @@
 // (the client is the ICE-controlling side and offers setup:actpass; we answer ice-lite + setup:passive):
 // - publish: the client offers sendonly audio/video, we answer recvonly;
 // - subscribe: the client offers recvonly transceivers, we answer sendonly with one producer per m-line.
-// Codecs: Opus and VP8. Header extensions: MID on both kinds, audio level on audio, abs-send-time on video, ids as
+// Codecs: Opus; VP8, VP9, H.264, AV1 (CodecNegotiation: the publisher's by preference, a subscriber's matching it).
+// Renegotiation: an offer on an existing connection (same ICE/DTLS) is answered against what that connection
+// already carries: mids keep their producers (publish) or consumers (subscribe) with the same payload types and SSRCs;
+// new m-lines get new ones; m-lines that went away or inactive drop theirs. Header extensions: MID on both kinds, audio level on audio, abs-send-time on video, ids as
 // the offer chose them (Consumer re-keys them per subscriber); from publishers also transport-wide-cc (we send its
 // feedback) and rid/repaired-rid (simulcast); never extmap-allow-mixed.
 // Simulcast from publishers: a=rid send + a=simulcast:send are answered with recv (layers ordered lowest first), or
@@ -114,13 +117,8 @@ public enum RtpHeaderExtensionURI {
 }
 
 enum OfferAnswer {
-    /// Formats this slice forwards (matched by name and clock rate; Opus must be stereo-signalled).
-    static func isSupported(_ codec: SDPCodec, kind: MediaKind) -> Bool {
-        switch kind {
-        case .audio: return codec.name.lowercased() == "opus" && codec.clockRate == 48_000 && codec.channels == 2
-        case .video: return codec.name.lowercased() == "vp8" && codec.clockRate == 90_000
-        }
-    }
+    /// Formats the SFU forwards (see CodecNegotiation).
+    static func isSupported(_ codec: SDPCodec, kind: MediaKind) -> Bool { CodecNegotiation.isForwardable(codec, kind: kind) }
 
     /// RTCP feedback we act on: NACK (answered from the cache), PLI/FIR (forwarded upstream), REMB (sent to
     /// publishers, read from subscribers), transport-cc (sent to publishers).
@@ -155,16 +153,28 @@ enum OfferAnswer {
 
     // MARK: - Publish
 
-    static func answerPublish(_ offer: SessionDescription, local: LocalTransportDescription)
+    /// - Parameter existing: on renegotiation, the tracks the connection carries now: a mid that stays keeps its codec.
+    static func answerPublish(_ offer: SessionDescription, local: LocalTransportDescription,
+                              preference: VideoCodecPreference = .default, existing: [PublishedTrack] = [])
         throws -> (answer: SessionDescription, tracks: [PublishedTrack]) {
         var sections: [SDPMediaSection] = []
         var tracks: [PublishedTrack] = []
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
+            let kept = existing.first { $0.mid == mid }
             guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
                   offered.direction == .sendonly || offered.direction == .sendrecv,
-                  let codec = offered.codecs.first(where: { isSupported($0, kind: kind) }) else {
-                sections.append(rejected(offered))
+                  let codec = kept.flatMap({ k in offered.codecs.first { $0.payloadType == k.codec.payloadType && isSupported($0, kind: kind) } })
+                    ?? CodecNegotiation.publisherCodec(in: offered.codecs, kind: kind, preference: preference) else {
+                // A transceiver paused by the client (inactive): answered inactive, kept in the bundle, so that
+                // the client can send on it again with the next offer. Anything else unusable is rejected.
+                if let kind = MediaKind(rawValue: offered.kind), offered.port != 0, offered.direction == .inactive,
+                   let codec = CodecNegotiation.publisherCodec(in: offered.codecs, kind: kind, preference: preference) {
+                    sections.append(section(for: offered, mid: mid, codec: rtpCodec(codec, publishing: true),
+                                            direction: .inactive, local: local, extraLines: []))
+                } else {
+                    sections.append(rejected(offered))
+                }
                 continue
             }
             let negotiated = rtpCodec(codec, publishing: true)
@@ -187,7 +197,8 @@ enum OfferAnswer {
                                          trackID: msid?.trackID ?? msidFromSSRC?.last ?? "\(kind.rawValue)-\(mid)",
                                          extensionIDs: ids, layers: layers, rtxPayloadType: rtx?.payloadType))
         }
-        guard !tracks.isEmpty else { throw NegotiationError.noAcceptableMedia }
+        // Paused (inactive) m-lines alone are fine on a renegotiation; nothing usable at all is not.
+        guard sections.contains(where: { $0.port != 0 }) else { throw NegotiationError.noAcceptableMedia }
         return (answer(sections), tracks)
     }
 
@@ -209,58 +220,117 @@ enum OfferAnswer {
 
     // MARK: - Subscribe
 
-    /// Assigns producers, oldest first, to the offer's recvonly m-lines of the same kind and codec.
+    /// A producer a subscriber's offer could not receive: none of its m-lines of that kind offers a format that
+    /// carries the producer's codec (e.g. H.264 to a VP8-only client). It is left out rather than sent undecodable.
+    struct UnsupportedProducer: Equatable {
+        var producerID: String
+        var codec: String
+    }
+
+    /// Assigns producers, oldest first, to the offer's recvonly m-lines of the same kind and a compatible codec.
     static func answerSubscribe(_ offer: SessionDescription, local: LocalTransportDescription, producers: [ProducerDescription],
                                 newSSRC: () -> UInt32) throws -> (answer: SessionDescription, tracks: [SubscribedTrack]) {
-        var sections: [SDPMediaSection] = []
-        var tracks: [SubscribedTrack] = []
+        let result = try negotiateSubscription(offer, local: local, producers: producers, newSSRC: newSSRC)
+        return (result.answer, result.tracks)
+    }
+
+    /// - Parameter existing: on renegotiation, the m-lines the connection carries now. One whose mid is offered
+    ///   recvonly again and whose producer is still in `producers` keeps its payload type, SSRCs and extensions; the
+    ///   other producers go to free m-lines (new ones, or ones reused after their producer left).
+    static func negotiateSubscription(_ offer: SessionDescription, local: LocalTransportDescription,
+                                      producers: [ProducerDescription], existing: [SubscribedTrack] = [],
+                                      newSSRC: () -> UInt32)
+        throws -> (answer: SessionDescription, tracks: [SubscribedTrack], unsupported: [UnsupportedProducer]) {
+        var sections: [SDPMediaSection?] = Array(repeating: nil, count: offer.media.count)
+        var tracks: [(index: Int, track: SubscribedTrack)] = []
+        var free: [Int] = []
         var unassigned = producers
+        // Kept m-lines first, so that new producers cannot take them.
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
             guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
                   offered.direction == .recvonly || offered.direction == .sendrecv else {
-                sections.append(rejected(offered))
+                sections[index] = rejected(offered)
                 continue
             }
-            let offeredCodecs = offered.codecs.filter { isSupported($0, kind: kind) }.map { rtpCodec($0, publishing: false) }
+            if let old = existing.first(where: { $0.mid == mid }),
+               let producerIndex = unassigned.firstIndex(where: { $0.id == old.producerID && $0.kind == kind }),
+               let codec = offered.codecs.first(where: { $0.payloadType == old.payloadType }).map({ rtpCodec($0, publishing: false) }) {
+                let producer = unassigned.remove(at: producerIndex)
+                let built = sendingSection(for: offered, mid: mid, kind: kind, codec: codec, producer: producer,
+                                           local: local, ssrc: old.ssrc, rtx: old.rtx, newSSRC: newSSRC)
+                sections[index] = built.0
+                tracks.append((index, built.1))
+            } else {
+                free.append(index)
+            }
+        }
+        var unsupported: [UnsupportedProducer] = []
+        for index in free {
+            let offered = offer.media[index]
+            let mid = offered.mid ?? String(index)
+            let kind = MediaKind(rawValue: offered.kind)!
+            let offeredCodecs = offered.codecs.filter { isSupported($0, kind: kind) }
             var match: (Int, RtpCodec)?
             for (i, producer) in unassigned.enumerated() where producer.kind == kind {
-                if let codec = offeredCodecs.first(where: { $0.hasSameFormat(as: producer.codec) }) { match = (i, codec); break }
+                if let codec = CodecNegotiation.subscriberFormat(for: producer.codec, among: offeredCodecs) {
+                    match = (i, rtpCodec(codec, publishing: false))
+                    break
+                }
             }
             guard let (producerIndex, codec) = match else {
                 // Nothing to send on this m-line (yet): keep it in the bundle, inactive.
-                if let codec = offeredCodecs.first {
-                    sections.append(section(for: offered, mid: mid, codec: codec, direction: .inactive, local: local,
-                                            extmaps: [], extraLines: []))
+                if let codec = offeredCodecs.first.map({ rtpCodec($0, publishing: false) }) {
+                    sections[index] = section(for: offered, mid: mid, codec: codec, direction: .inactive, local: local,
+                                              extmaps: [], extraLines: [])
                 } else {
-                    sections.append(rejected(offered))
+                    sections[index] = rejected(offered)
                 }
                 continue
             }
             let producer = unassigned.remove(at: producerIndex)
-            let ssrc = newSSRC()
-            let msid = "\(producer.streamID) \(producer.trackID)"
-            // Video retransmissions go as RTX when the subscriber offered it for this codec (Chrome does).
-            let rtxCodec = kind == .video ? rtxCodec(in: offered, for: codec) : nil
-            let rtx = rtxCodec.map { (payloadType: $0.payloadType, ssrc: newSSRC()) }
-            var lines: [SDPLine] = [.attribute(.msid(SDPMsid(streamID: producer.streamID, trackID: producer.trackID)))]
-            if let rtx { lines.append(.attribute(.ssrcGroup(SDPSsrcGroup(semantics: "FID", ssrcs: [ssrc, rtx.ssrc])))) }
-            for s in [ssrc] + (rtx.map { [$0.ssrc] } ?? []) {
-                lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "cname", value: cname))))
-                lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "msid", value: msid))))
-            }
-            // MID always (the subscriber's demux); the others only when the producer's packets carry them.
-            let wanted = RtpHeaderExtensionURI.supported(for: kind).filter {
-                $0 == RtpHeaderExtensionURI.mid || producer.headerExtensions[$0] != nil
-            }
-            let extmaps = acceptedExtensions(of: offered, kind: kind, among: wanted)
-            sections.append(section(for: offered, mid: mid, codec: codec, direction: .sendonly, local: local,
-                                    extmaps: extmaps, rtx: rtxCodec, extraLines: lines))
-            tracks.append(SubscribedTrack(mid: mid, producerID: producer.id, payloadType: codec.payloadType, ssrc: ssrc,
-                                          extensionIDs: extensionIDs(extmaps), rtx: rtx))
+            let built = sendingSection(for: offered, mid: mid, kind: kind, codec: codec, producer: producer,
+                                       local: local, ssrc: newSSRC(), rtx: nil, newSSRC: newSSRC)
+            sections[index] = built.0
+            tracks.append((index, built.1))
         }
-        guard sections.contains(where: { $0.port != 0 }) else { throw NegotiationError.noAcceptableMedia }
-        return (answer(sections), tracks)
+        // Producers no offered m-line of their kind could carry (a codec the subscriber lacks).
+        for producer in unassigned {
+            let sameKind = offer.media.filter { MediaKind(rawValue: $0.kind) == producer.kind && $0.port != 0 }
+            guard !sameKind.isEmpty, !sameKind.contains(where: { m in
+                m.codecs.contains { isSupported($0, kind: producer.kind) && CodecNegotiation.canCarry(producer.codec, in: $0) }
+            }) else { continue }
+            unsupported.append(UnsupportedProducer(producerID: producer.id, codec: producer.codec.name))
+        }
+        let answered = sections.compactMap { $0 }
+        guard answered.contains(where: { $0.port != 0 }) else { throw NegotiationError.noAcceptableMedia }
+        return (answer(answered), tracks.sorted { $0.index < $1.index }.map(\.track), unsupported)
+    }
+
+    /// A sendonly m-line carrying `producer` in the subscriber's `codec`. `rtx`: keep these RTX settings (a kept
+    /// m-line); otherwise RTX goes with a new SSRC when the subscriber offered it for the codec (Chrome does).
+    private static func sendingSection(for offered: SDPMediaSection, mid: String, kind: MediaKind, codec: RtpCodec,
+                                       producer: ProducerDescription, local: LocalTransportDescription, ssrc: UInt32,
+                                       rtx kept: (payloadType: UInt8, ssrc: UInt32)?, newSSRC: () -> UInt32)
+        -> (SDPMediaSection, SubscribedTrack) {
+        let msid = "\(producer.streamID) \(producer.trackID)"
+        let repair = kind == .video ? rtxCodec(in: offered, for: codec) : nil
+        let rtx = repair.map { (payloadType: $0.payloadType, ssrc: kept?.ssrc ?? newSSRC()) }
+        var lines: [SDPLine] = [.attribute(.msid(SDPMsid(streamID: producer.streamID, trackID: producer.trackID)))]
+        if let rtx { lines.append(.attribute(.ssrcGroup(SDPSsrcGroup(semantics: "FID", ssrcs: [ssrc, rtx.ssrc])))) }
+        for s in [ssrc] + (rtx.map { [$0.ssrc] } ?? []) {
+            lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "cname", value: cname))))
+            lines.append(.attribute(.ssrc(SDPSsrcAttribute(ssrc: s, attribute: "msid", value: msid))))
+        }
+        // MID always (the subscriber's demux); the others only when the producer's packets carry them.
+        let wanted = RtpHeaderExtensionURI.supported(for: kind).filter {
+            $0 == RtpHeaderExtensionURI.mid || producer.headerExtensions[$0] != nil
+        }
+        let extmaps = acceptedExtensions(of: offered, kind: kind, among: wanted)
+        let built = section(for: offered, mid: mid, codec: codec, direction: .sendonly, local: local,
+                            extmaps: extmaps, rtx: repair, extraLines: lines)
+        return (built, SubscribedTrack(mid: mid, producerID: producer.id, payloadType: codec.payloadType, ssrc: ssrc,
+                                         extensionIDs: extensionIDs(extmaps), rtx: rtx))
     }
 
     // MARK: - Building the answer

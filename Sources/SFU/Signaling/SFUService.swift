@@ -29,6 +29,28 @@ public struct SFUSubscribedTrack: Sendable, Equatable {
     public var kind: String
 }
 
+/// A producer a subscriber connection does not receive because none of its m-lines offers a format that carries
+/// the producer's codec (docs/sfu-signaling.md: reported, never sent undecodable).
+public struct SFUUnsupportedTrack: Sendable, Equatable {
+    public var producerID: String
+    public var publisherTransportID: String
+    /// The publisher's a=msid track id.
+    public var trackID: String
+    public var kind: String
+    /// The producer's codec name as negotiated with its publisher ("H264", "VP9", ...).
+    public var codec: String
+}
+
+/// The result of a subscribe offer (see `SFUService.subscription`).
+public struct SFUSubscription: Sendable {
+    public var transportID: String
+    public var answer: String
+    public var tracks: [SFUSubscribedTrack]
+    public var unsupported: [SFUUnsupportedTrack]
+    /// The offer came from the existing connection, which now carries `tracks` (no new transport).
+    public var renegotiated: Bool
+}
+
 /// A producer of a room (one track a publisher sends).
 public struct SFUProducerInfo: Sendable, Equatable {
     public var producerID: String
@@ -183,37 +205,79 @@ public final class SFUService: @unchecked Sendable {
     // MARK: - Offer/answer
 
     /// A client that offers sendonly audio/video (WHIP-style). Returns its transport id and our answer.
-    public func publish(room: String, offer: String) async throws -> (transportID: String, answer: String) {
+    /// - Parameter existingID: the client's current publisher connection. When the offer comes from that connection
+    ///   (same ICE ufrag and DTLS fingerprint) it is renegotiated: tracks added, removed or kept by mid, and the
+    ///   returned id is the same; otherwise a new connection is made (the caller closes the old one).
+    public func publish(room: String, offer: String, renegotiating existingID: String? = nil) async throws
+        -> (transportID: String, answer: String) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
-        let (transport, answer) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String) in
-            let transport = try self.makeTransport(on: router, remote: remote)
-            let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport))
-            router.add(transport)
-            for track in tracks {
-                router.addProducer(Producer(id: Self.randomID(), kind: track.kind, codec: track.codec, layers: track.layers,
-                                            rtxPayloadType: track.rtxPayloadType, streamID: track.streamID,
-                                            trackID: track.trackID, mid: track.mid, headerExtensions: track.extensionIDs,
-                                            transport: transport))
+        let preference = videoCodecPreference
+        let (transport, answer, isNew) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String, Bool) in
+            if let existing = self.renegotiable(existingID, on: router, remote: remote) {
+                return (existing, try self.renegotiatePublisher(existing, offer: offerSDP, on: router, preference: preference), false)
             }
-            return (transport, answer.serialize())
+            let transport = try self.makeTransport(on: router, remote: remote)
+            let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport),
+                                                                 preference: preference)
+            router.add(transport)
+            for track in tracks { router.addProducer(Self.producer(for: track, transport: transport)) }
+            return (transport, answer.serialize(), true)
         }.get()
-        try await register(transport)
+        if isNew { try await register(transport) }
         return (transport.id, answer)
     }
 
+    /// The video codecs publishers may use, most preferred first ([sfu] videoCodecs). Set before `start`.
+    public var videoCodecPreference = VideoCodecPreference.default
+
+    private static func producer(for track: PublishedTrack, transport: MediaTransport) -> Producer {
+        Producer(id: randomID(), kind: track.kind, codec: track.codec, layers: track.layers,
+                 rtxPayloadType: track.rtxPayloadType, streamID: track.streamID, trackID: track.trackID, mid: track.mid,
+                 headerExtensions: track.extensionIDs, transport: transport)
+    }
+
+    /// The connection `id` when `remote` is its peer unchanged (no ICE restart, same certificate); on the router's loop.
+    private func renegotiable(_ id: String?, on router: Router, remote: RemoteTransportDescription) -> WebRtcTransport? {
+        guard let id, let transport = router.transport(id: id) as? WebRtcTransport, !transport.isClosed,
+              transport.remoteUfrag == remote.iceUfrag,
+              transport.remoteFingerprint.uppercased() == remote.fingerprint.uppercased() else { return nil }
+        return transport
+    }
+
+    /// A new offer on a publisher connection: mids that stay keep their producer (same codec), new m-lines become
+    /// producers, m-lines that stopped sending lose theirs.
+    private func renegotiatePublisher(_ transport: WebRtcTransport, offer: SessionDescription, on router: Router,
+                                      preference: VideoCodecPreference) throws -> String {
+        let current = router.producers(of: transport)
+        let existing = current.map {
+            PublishedTrack(mid: $0.mid, kind: $0.kind, codec: $0.codec, ssrc: nil, streamID: $0.streamID, trackID: $0.trackID)
+        }
+        let (answer, tracks) = try OfferAnswer.answerPublish(offer, local: localDescription(of: transport),
+                                                             preference: preference, existing: existing)
+        for producer in current {
+            let track = tracks.first { $0.mid == producer.mid }
+            if track == nil || track?.codec.payloadType != producer.codec.payloadType { router.removeProducer(producer) }
+        }
+        let kept = router.producers(of: transport)
+        for track in tracks where !kept.contains(where: { $0.mid == track.mid }) {
+            router.addProducer(Self.producer(for: track, transport: transport))
+        }
+        return answer.serialize()
+    }
+
     /// A client that offers recvonly transceivers (WHEP-style): each m-line gets the next producer of its kind
-    /// that the room has now. Producers that arrive later need a new subscription (renegotiation is not done yet).
+    /// that the room has now and whose codec it can receive.
     public func subscribe(room: String, offer: String) async throws -> (transportID: String, answer: String) {
-        let result = try await subscribeDetailed(room: room, offer: offer)
+        let result = try await subscription(room: room, offer: offer)
         return (result.transportID, result.answer)
     }
 
     /// `subscribe`, skipping the producers of the given publisher transports (a client's own tracks).
     public func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws
         -> (transportID: String, answer: String) {
-        let result = try await subscribeDetailed(room: room, offer: offer, excludingTransports: excludingTransports)
+        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports)
         return (result.transportID, result.answer)
     }
 
@@ -223,32 +287,69 @@ public final class SFUService: @unchecked Sendable {
     /// `excludingTransports` are not offered (a client does not subscribe to itself).
     public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = []) async throws
         -> (transportID: String, answer: String, tracks: [SFUSubscribedTrack]) {
+        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports)
+        return (result.transportID, result.answer, result.tracks)
+    }
+
+    /// The full subscription result: `subscribeDetailed` plus the producers the subscriber cannot decode and whether
+    /// an existing connection was renegotiated.
+    /// - Parameter existingID: the client's current subscriber connection; an offer from that connection (same ICE
+    ///   ufrag and DTLS fingerprint) renegotiates it: kept mids go on uninterrupted, new producers get free m-lines.
+    public func subscription(room: String, offer: String, excludingTransports: Set<String> = [],
+                             renegotiating existingID: String? = nil) async throws -> SFUSubscription {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
-        let (transport, answer, infos) = try await router.eventLoop.submit {
-            () throws -> (WebRtcTransport, String, [SFUSubscribedTrack]) in
-            let transport = try self.makeTransport(on: router, remote: remote)
+        let (transport, result, isNew) = try await router.eventLoop.submit {
+            () throws -> (WebRtcTransport, SFUSubscription, Bool) in
+            let renegotiated = self.renegotiable(existingID, on: router, remote: remote)
+            let transport = try renegotiated ?? self.makeTransport(on: router, remote: remote)
             let producers = router.producers.filter { !excludingTransports.contains($0.transport.id) }
             let descriptions = producers.map {
                 ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID,
                                     headerExtensions: $0.headerExtensions)
             }
-            let (answer, tracks) = try OfferAnswer.answerSubscribe(offerSDP, local: self.localDescription(of: transport),
-                                                                   producers: descriptions,
-                                                                   newSSRC: { UInt32.random(in: 1 ... .max) })
-            router.add(transport)
+            let current = renegotiated.map { router.consumers(of: $0) } ?? []
+            let existing = current.map {
+                SubscribedTrack(mid: $0.mid, producerID: $0.producer.id, payloadType: $0.payloadType, ssrc: $0.ssrc, rtx: $0.rtx)
+            }
+            // New SSRCs must not collide with the ones kept on this connection.
+            var used = Set(current.flatMap { [$0.ssrc] + ($0.rtx.map { [$0.ssrc] } ?? []) })
+            let (answer, tracks, unsupported) = try OfferAnswer.negotiateSubscription(
+                offerSDP, local: self.localDescription(of: transport), producers: descriptions, existing: existing,
+                newSSRC: {
+                    var ssrc = UInt32.random(in: 1 ... .max)
+                    while used.contains(ssrc) { ssrc = UInt32.random(in: 1 ... .max) }
+                    used.insert(ssrc)
+                    return ssrc
+                })
+            if renegotiated == nil { router.add(transport) }
+            // Consumers whose m-line now carries something else (or nothing) go; kept ones stay untouched.
+            for consumer in current where !tracks.contains(where: {
+                $0.mid == consumer.mid && $0.producerID == consumer.producer.id && $0.ssrc == consumer.ssrc
+            }) {
+                router.removeConsumer(consumer)
+            }
             var infos: [SFUSubscribedTrack] = []
             for track in tracks {
                 guard let producer = producers.first(where: { $0.id == track.producerID }) else { continue }
-                router.addConsumer(Consumer(id: Self.randomID(), producer: producer, transport: transport, track: track))
+                if !current.contains(where: { $0.mid == track.mid && $0.producer === producer && $0.ssrc == track.ssrc }) {
+                    router.addConsumer(Consumer(id: Self.randomID(), producer: producer, transport: transport, track: track))
+                }
                 infos.append(SFUSubscribedTrack(mid: track.mid, producerID: producer.id,
                                                 publisherTransportID: producer.transport.id, kind: producer.kind.rawValue))
             }
-            return (transport, answer.serialize(), infos)
+            let skipped: [SFUUnsupportedTrack] = unsupported.compactMap { u in
+                guard let producer = producers.first(where: { $0.id == u.producerID }) else { return nil }
+                return SFUUnsupportedTrack(producerID: producer.id, publisherTransportID: producer.transport.id,
+                                           trackID: producer.trackID, kind: producer.kind.rawValue, codec: u.codec)
+            }
+            let result = SFUSubscription(transportID: transport.id, answer: answer.serialize(), tracks: infos,
+                                         unsupported: skipped, renegotiated: renegotiated != nil)
+            return (transport, result, renegotiated == nil)
         }.get()
-        try await register(transport)
-        return (transport.id, answer, infos)
+        if isNew { try await register(transport) }
+        return result
     }
 
     /// Puts an in-process source (a SIP phone) into a room: its tracks become producers that subscribers receive

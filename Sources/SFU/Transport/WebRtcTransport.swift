@@ -23,6 +23,10 @@ public final class WebRtcTransport: MediaTransport {
     let eventLoop: EventLoop
     let localUfrag: String
     let localPassword: String
+    /// The peer's ICE ufrag and DTLS fingerprint from its first offer: a later offer with both unchanged renegotiates
+    /// this connection (no ICE restart, same DTLS association).
+    let remoteUfrag: String?
+    let remoteFingerprint: String
     /// Sender SSRC of the RTCP feedback we originate (REMB, PLI, RR) on this connection.
     let rtcpSSRC = UInt32.random(in: 1 ... .max)
     weak var delegate: MediaTransportDelegate?
@@ -51,6 +55,8 @@ public final class WebRtcTransport: MediaTransport {
         self.mux = mux
         self.localUfrag = localUfrag
         self.localPassword = localPassword
+        self.remoteUfrag = remoteUfrag
+        self.remoteFingerprint = remoteFingerprint
         self.ice = IceLite(localUfrag: localUfrag, localPassword: localPassword, remoteUfrag: remoteUfrag)
         self.dtls = try DtlsEndpoint(certificate: certificate, role: .server, expectedRemoteFingerprint: remoteFingerprint)
         var logger = logger

@@ -90,8 +90,8 @@ final class LayerSwitchTests: XCTestCase {
         }
     }
 
-    func descriptor(_ payload: [UInt8]) -> VP8Descriptor? {
-        payload.withUnsafeBytes { VP8Descriptor($0) }
+    func descriptor(_ payload: [UInt8]) -> FrameDescriptor? {
+        payload.withUnsafeBytes { FrameDescriptor(vp8: $0) }
     }
 
     func testDescriptorReadsPictureIDTl0AndKeyframeSizeAndRewritesInPlace() throws {
@@ -132,7 +132,7 @@ final class LayerSwitchTests: XCTestCase {
         func feed(_ layer: Int, _ frame: [(header: (UInt16, UInt32), payload: [UInt8])]) {
             for packet in frame {
                 let d = descriptor(packet.payload)
-                if let o = switcher.admit(layer: layer, sequenceNumber: packet.header.0, timestamp: packet.header.1, vp8: d,
+                if let o = switcher.admit(layer: layer, sequenceNumber: packet.header.0, timestamp: packet.header.1, frame: d,
                                           clockRate: 90000, nowNanos: now) {
                     sent.append((layer, o.sequenceNumber(packet.header.0), o.timestamp(packet.header.1),
                                  o.pictureID(d!.pictureID!), o.tl0PictureIndex(d!.tl0PictureIndex!), d!.isKeyframeStart))
@@ -157,7 +157,7 @@ final class LayerSwitchTests: XCTestCase {
         XCTAssertEqual(switcher.currentLayer, 0)
         for _ in 0 ..< 4 { feed(1, high.frame(keyframe: false)); feed(0, low.frame(keyframe: false)) }
         // A reordered low packet from before the switch point is dropped.
-        XCTAssertNil(switcher.admit(layer: 0, sequenceNumber: low.sequenceNumber &- 40, timestamp: 0, vp8: nil, clockRate: 90000, nowNanos: now))
+        XCTAssertNil(switcher.admit(layer: 0, sequenceNumber: low.sequenceNumber &- 40, timestamp: 0, frame: nil, clockRate: 90000, nowNanos: now))
         // And back up.
         switcher.targetLayer = 1
         feed(0, low.frame(keyframe: false))

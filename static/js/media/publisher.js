@@ -121,12 +121,23 @@ export class Publisher {
     if (tr.mid !== null) this.ch.send("SfuMute", { Mid: tr.mid, Muted: !!muted });
   }
 
-  /** Stop a source (screen share ended). The transceiver is kept for the next share; the SFU drops the track. */
+  /**
+   * Stop a source (screen share ended). The transceiver goes inactive on the same connection (renegotiation) and is
+   * reused by the next share; the SFU drops the track. Should the renegotiation fail, SfuUnpublish still tells the
+   * room that the track ended.
+   */
   async unpublish(source) {
     const tr = this.transceivers[source];
     if (!tr) return;
     await tr.sender.replaceTrack(null);
-    if (tr.mid !== null) this.ch.send("SfuUnpublish", { Mid: tr.mid });
+    if (tr.mid === null) return;
+    tr.direction = "inactive";
+    try {
+      await this.negotiate();
+    } catch (err) {
+      console.warn("renegotiation failed; unpublishing by message", err);
+      this.ch.send("SfuUnpublish", { Mid: tr.mid });
+    }
   }
 
   getStats() {

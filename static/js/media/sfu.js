@@ -80,9 +80,9 @@ export class SfuSession extends Emitter {
   }
 
   /**
-   * Publish the microphone, camera and screen (whichever there are) on a fresh connection. The SFU replaces the
-   * previous publication with a new transport on every SfuPublish and does not renegotiate an existing one, so a
-   * change (screen share) is a new connection too; the old one closes once the new one is answered.
+   * Publish the microphone, camera and screen (whichever there are) on a fresh connection (at start, or when
+   * renegotiating the existing one failed); the old one closes once the new one is answered. Screen sharing
+   * otherwise renegotiates the existing connection (startScreen, Publisher.unpublish).
    */
   async #publish() {
     const generation = this.generation;
@@ -158,6 +158,17 @@ export class SfuSession extends Emitter {
   async startScreen(stream) {
     this.screenStream = stream;
     if (this.state !== "available") return; // start() publishes it
+    const screen = stream?.getVideoTracks()[0];
+    if (this.publisher && screen) {
+      // Renegotiate the existing connection: the camera and microphone go on untouched.
+      try {
+        this.publisher.setTrack("screen", screen, stream);
+        await this.publisher.negotiate();
+        return;
+      } catch (err) {
+        console.warn("adding the screen by renegotiation failed; publishing anew", err);
+      }
+    }
     await this.#publish();
   }
 

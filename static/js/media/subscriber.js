@@ -1,7 +1,8 @@
 // Subscriber peer connection (docs/sfu-signaling.md): we offer one recvonly transceiver per track the room
 // publishes, the SFU answers and tells us which mid carries which track. When the room's tracks change (SfuTracks)
-// a fresh connection is negotiated and the old one closed once the new one is up, since the SFU does not
-// renegotiate an existing subscription yet.
+// we re-offer on the same connection (renegotiation: kept mids go on untouched, new tracks get new or freed
+// transceivers). Only when that fails, or before the first connection, is a fresh connection negotiated (the old
+// one closed once the new one is up).
 
 import { Emitter } from "../util/emitter.js";
 import { waitForGathering } from "./publisher.js";
@@ -58,6 +59,14 @@ export class Subscriber extends Emitter {
       }
       return;
     }
+    if (this.pc && !["failed", "closed"].includes(this.pc.connectionState)) {
+      try {
+        await this.#renegotiate(wanted);
+        return;
+      } catch (err) {
+        console.warn("subscriber renegotiation failed; negotiating a new connection", err);
+      }
+    }
     const oldPc = this.pc;
     const oldTracks = [...this.byMid.values()];
     if (!wanted.length) {
@@ -97,6 +106,39 @@ export class Subscriber extends Emitter {
           if (pc.connectionState === "connected") { clearTimeout(timer); closeOld(); }
         });
       }
+    }
+  }
+
+  /** Re-offer on the current connection with enough recvonly transceivers per kind for `wanted`. */
+  async #renegotiate(wanted) {
+    const pc = this.pc;
+    for (const kind of ["audio", "video"]) {
+      const need = wanted.filter((t) => (t.Kind === "audio" ? "audio" : "video") === kind).length;
+      const have = pc.getTransceivers().filter((tr) => !tr.stopped && tr.receiver.track.kind === kind).length;
+      for (let i = have; i < need; i++) pc.addTransceiver(kind, { direction: "recvonly" });
+    }
+    await pc.setLocalDescription(await pc.createOffer());
+    const reply = await this.ch.request("SfuSubscribe", { Offer: { type: "offer", sdp: pc.localDescription.sdp } },
+      { timeout: this.timeout });
+    if (reply.Type === "Error") throw { code: reply.Code, message: reply.Message };
+    if (reply.Type !== "SfuAnswer" || !reply.Answer?.sdp) throw { code: "bad_reply", message: `unexpected ${reply.Type}` };
+    if (!reply.Renegotiated) {
+      // The server made a new transport (it had dropped ours): this connection cannot take that answer.
+      throw { code: "not_renegotiated", message: "the server answered with a new connection" };
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.Answer.sdp });
+    if (this.closed || pc !== this.pc) return;
+    const next = new Map();
+    for (const t of reply.Tracks ?? []) if (t && t.Mid !== undefined && t.Mid !== null) next.set(String(t.Mid), t);
+    const old = this.byMid;
+    this.byMid = next;
+    for (const [mid, info] of old) if (next.get(mid)?.Track !== info.Track) this.emit("removed", info);
+    for (const tr of pc.getTransceivers()) {
+      const info = tr.mid !== null ? next.get(String(tr.mid)) : null;
+      if (!info) continue;
+      const before = old.get(String(tr.mid));
+      if (before?.Track !== info.Track) this.emit("track", info, tr.receiver.track);
+      else if (before.Muted !== info.Muted) this.emit("muted", info);
     }
   }
 

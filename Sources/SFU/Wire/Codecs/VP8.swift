@@ -5,26 +5,15 @@
 enum VP8 {
     /// True when `payload` is the first packet of a VP8 keyframe (S=1, PID=0, and the frame tag's P bit clear).
     static func isKeyframeStart(_ payload: UnsafeRawBufferPointer) -> Bool {
-        VP8Descriptor(payload)?.isKeyframeStart ?? false
+        FrameDescriptor(vp8: payload)?.isKeyframeStart ?? false
     }
 }
 
-/// The payload descriptor of one VP8 RTP packet (RFC 7741 §4.2), read without copying. Offsets are relative to the
-/// payload start, so the same fields can be rewritten in a copy of the packet.
-struct VP8Descriptor: Equatable {
-    /// Picture id (7 or 15 bits), when the I bit is set.
-    var pictureID: UInt16?
-    var pictureIDIsLong = false
-    var pictureIDOffset = 0
-    /// TL0PICIDX, when the L bit is set.
-    var tl0PictureIndex: UInt8?
-    var tl0PictureIndexOffset = 0
-    var isKeyframeStart = false
-    /// From the keyframe header (RFC 6386 §9.1) when this packet starts a keyframe and holds it; else 0.
-    var width = 0
-    var height = 0
-
-    init?(_ payload: UnsafeRawBufferPointer) {
+extension FrameDescriptor {
+    /// The payload descriptor of one VP8 RTP packet (RFC 7741 §4.2); width and height from the keyframe header
+    /// (RFC 6386 §9.1) when this packet starts a keyframe and holds it.
+    init?(vp8 payload: UnsafeRawBufferPointer) {
+        self.init()
         guard payload.count >= 1 else { return nil }
         let first = payload[0]
         var offset = 1
@@ -62,19 +51,5 @@ struct VP8Descriptor: Equatable {
               payload[header + 2] == 0x2A else { return }
         width = Int(payload[header + 3]) | Int(payload[header + 4] & 0x3F) << 8
         height = Int(payload[header + 5]) | Int(payload[header + 6] & 0x3F) << 8
-    }
-
-    /// Writes new picture id and TL0PICIDX values into `payload` (a copy of the packet this was read from), in the
-    /// fields' own widths: a 7-bit picture id stays 7 bits.
-    func rewrite(_ payload: UnsafeMutableRawBufferPointer, pictureID newID: UInt16, tl0PictureIndex newIndex: UInt8) {
-        if pictureID != nil {
-            if pictureIDIsLong {
-                payload[pictureIDOffset] = 0x80 | UInt8(truncatingIfNeeded: (newID >> 8) & 0x7F)
-                payload[pictureIDOffset + 1] = UInt8(truncatingIfNeeded: newID)
-            } else {
-                payload[pictureIDOffset] = UInt8(truncatingIfNeeded: newID) & 0x7F
-            }
-        }
-        if tl0PictureIndex != nil { payload[tl0PictureIndexOffset] = newIndex }
     }
 }
