@@ -12,6 +12,7 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -153,10 +154,19 @@ def test_mute_and_camera_off_show_on_the_others(env):
     assert frames_keep_coming(b, tile_selector(aid)), "A's video decoding again on B"
 
 
+def connected_transports(env) -> int:
+    """How many SFU transports have connected so far, from the server's log."""
+    server = env["server"]
+    text = (env["workdir"] / f"server.{server.runs}.log").read_text(errors="replace")
+    return len(re.findall(r"transport \S+ connected", text))
+
+
 def test_screen_share_appears_on_the_others(env):
     a, b, c = env["a"], env["b"], env["c"]
     aid = self_id(a)
     screen = tile_selector(aid, "screen")
+    transports = connected_transports(env)
+    assert transports >= 6, f"expected a publisher and a subscriber connection per browser, log shows {transports}"
     a.find_element(By.ID, "toggle-screen").click()  # the fake UI picks a screen; the click is the user gesture
     wait_for(lambda: a.find_element(By.ID, "toggle-screen").get_attribute("aria-pressed") == "true", message="sharing on A")
     for d in (b, c):
@@ -169,6 +179,9 @@ def test_screen_share_appears_on_the_others(env):
     a.find_element(By.ID, "toggle-screen").click()
     for d in (b, c):
         wait_for(lambda: not d.find_elements(By.CSS_SELECTOR, screen), message="screen tile gone after stopping")
+    # Publisher and subscribers renegotiated their existing connections: no new transport connected.
+    assert connected_transports(env) == transports, "screen sharing made new SFU connections instead of renegotiating"
+    assert frames_keep_coming(b, tile_selector(aid)), "A's camera still decoding on B after the screen share"
 
 
 def test_chat_typing_and_delivered_marks(env):
