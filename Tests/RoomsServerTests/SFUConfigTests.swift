@@ -1,5 +1,6 @@
 import XCTest
 @testable import RoomsServer
+import SFU
 
 /// `[sfu] tcp` and `tcpPort`: ICE-TCP on by default, on the UDP port's number unless a port is given.
 final class SFUConfigTests: XCTestCase {
@@ -20,6 +21,15 @@ final class SFUConfigTests: XCTestCase {
         XCTAssertEqual(try load("tcpPort = 443\n").sfuTcpPort, 443)
         XCTAssertThrowsError(try load("tcpPort = 70000\n")) { error in
             XCTAssertTrue("\(error)".contains("tcpPort"), "\(error)")
+        }
+    }
+
+    func testVideoCodecsPreference() throws {
+        XCTAssertEqual(try load("").sfuVideoCodecs.order, [.vp8, .vp9, .h264, .av1])
+        XCTAssertEqual(try load("videoCodecs = VP9, h264\n").sfuVideoCodecs.order, [.vp9, .h264])
+        XCTAssertEqual(try load("videoCodecs = AV1 VP8\n").sfuVideoCodecs.order, [.av1, .vp8])
+        XCTAssertThrowsError(try load("videoCodecs = VP8, HEVC\n")) { error in
+            XCTAssertTrue("\(error)".contains("videoCodecs") && "\(error)".contains("HEVC"), "\(error)")
         }
     }
 }

@@ -248,9 +248,18 @@ enum OfferAnswer {
         // Kept m-lines first, so that new producers cannot take them.
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
-                  offered.direction == .recvonly || offered.direction == .sendrecv else {
+            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0 else {
                 sections[index] = rejected(offered)
+                continue
+            }
+            guard offered.direction == .recvonly || offered.direction == .sendrecv else {
+                // A transceiver the client paused (inactive): kept in the bundle, inactive, reusable later. A
+                // sendonly m-line has no place on a subscriber connection: rejected.
+                let codec = offered.codecs.first { isSupported($0, kind: kind) }.map { rtpCodec($0, publishing: false) }
+                sections[index] = offered.direction == .inactive
+                    ? codec.map { section(for: offered, mid: mid, codec: $0, direction: .inactive, local: local,
+                                          extraLines: []) } ?? rejected(offered)
+                    : rejected(offered)
                 continue
             }
             if let old = existing.first(where: { $0.mid == mid }),

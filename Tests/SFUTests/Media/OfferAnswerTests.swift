@@ -114,6 +114,36 @@ final class OfferAnswerTests: XCTestCase {
         XCTAssertEqual(answer.media.map(\.direction), [.inactive, .inactive])
     }
 
+    /// The offer with the direction line of its `index`-th m-line replaced.
+    static func withDirection(_ sdp: String, mLine index: Int, _ direction: String) -> String {
+        var lines = sdp.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let starts = lines.indices.filter { lines[$0].hasPrefix("m=") }
+        let end = index + 1 < starts.count ? starts[index + 1] : lines.count
+        if let line = lines[starts[index] ..< end].firstIndex(where: {
+            ["a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"].contains($0)
+        }) { lines[line] = "a=" + direction }
+        return lines.joined(separator: "\n")
+    }
+
+    func testPausedMLinesStayInTheBundleInactive() throws {
+        // Publisher: an inactive video m-line (a paused transceiver) is answered inactive with a port, not rejected.
+        let paused = Self.withDirection(Self.aiortcOffer(direction: "sendrecv"), mLine: 1, "inactive")
+        let (answer, tracks) = try OfferAnswer.answerPublish(OfferAnswer.parse(paused), local: local)
+        XCTAssertEqual(tracks.map(\.kind), [.audio])
+        XCTAssertEqual(answer.media.map(\.direction), [.recvonly, .inactive])
+        XCTAssertEqual(answer.media.map(\.port), [40000, 40000])
+        XCTAssertEqual(answer.bundleMids, ["0", "1"])
+        // Subscriber: likewise; a sendonly m-line has no place there and is rejected.
+        let sub = Self.withDirection(Self.withDirection(Self.aiortcOffer(direction: "recvonly"), mLine: 0, "sendonly"),
+                                     mLine: 1, "inactive")
+        let (subAnswer, subTracks) = try OfferAnswer.answerSubscribe(OfferAnswer.parse(sub), local: local, producers: [],
+                                                                     newSSRC: { 1 })
+        XCTAssertTrue(subTracks.isEmpty)
+        XCTAssertEqual(subAnswer.media.map(\.port), [0, 40000])
+        XCTAssertEqual(subAnswer.media[1].direction, .inactive)
+        XCTAssertEqual(subAnswer.bundleMids, ["1"])
+    }
+
     func testOfferWithoutFingerprintIsRefused() throws {
         let text = Self.aiortcOffer(direction: "sendrecv").split(separator: "\n")
             .filter { !$0.hasPrefix("a=fingerprint") }.joined(separator: "\n")

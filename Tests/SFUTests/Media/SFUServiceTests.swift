@@ -45,4 +45,58 @@ final class SFUServiceTests: XCTestCase {
         try await group.shutdownGracefully()
         await service.shutdown()
     }
+
+    /// Renegotiation at the service level: an offer from the same peer (ICE ufrag, fingerprint) changes the existing
+    /// transport's producers and consumers; any other offer makes a new transport.
+    func testRenegotiationChangesTracksOnTheSameTransport() async throws {
+        let service = try SFUService()
+        try await service.start(port: 0, host: "127.0.0.1")
+        let router = try await service.router(for: "r")
+        func counts() async throws -> (transports: Int, producers: Int, consumers: Int) {
+            try await router.eventLoop.submit {
+                (router.transportCount, router.producers.count, router.producers.reduce(0) { $0 + $1.consumers.count })
+            }.get()
+        }
+        let offer = OfferAnswerTests.aiortcOffer(direction: "sendrecv")
+        let (publisher, _) = try await service.publish(room: "r", offer: offer)
+        let sub = try await service.subscription(room: "r", offer: OfferAnswerTests.aiortcOffer(direction: "recvonly"))
+        XCTAssertEqual(sub.tracks.map(\.kind), ["audio", "video"])
+        XCTAssertFalse(sub.renegotiated)
+        var c = try await counts()
+        XCTAssertEqual([c.transports, c.producers, c.consumers], [2, 2, 2])
+
+        // The publisher stops its video (port 0): same transport, one producer; the video consumer goes with it.
+        let withoutVideo = offer.replacingOccurrences(of: "m=video 41403", with: "m=video 0")
+        let (again, answer) = try await service.publish(room: "r", offer: withoutVideo, renegotiating: publisher)
+        XCTAssertEqual(again, publisher)
+        XCTAssertTrue(answer.contains("m=video 0 "), answer)
+        c = try await counts()
+        XCTAssertEqual([c.transports, c.producers, c.consumers], [2, 1, 1])
+
+        // The subscriber re-offers: its audio mid is kept (same SSRC), the video m-line has nothing left.
+        let resub = try await service.subscription(room: "r", offer: OfferAnswerTests.aiortcOffer(direction: "recvonly"),
+                                                   renegotiating: sub.transportID)
+        XCTAssertTrue(resub.renegotiated)
+        XCTAssertEqual(resub.transportID, sub.transportID)
+        XCTAssertEqual(resub.tracks.map(\.mid), ["0"])
+        let ssrc = { (sdp: String) in sdp.split(separator: "\r\n").first { $0.hasPrefix("a=ssrc:") && $0.hasSuffix("cname:rooms-sfu") } }
+        XCTAssertEqual(ssrc(resub.answer), ssrc(sub.answer))
+        XCTAssertTrue(resub.answer.contains("a=inactive"), resub.answer)
+
+        // Video back on the publisher connection: a new producer, and the subscriber's freed m-line takes it.
+        _ = try await service.publish(room: "r", offer: offer, renegotiating: publisher)
+        let third = try await service.subscription(room: "r", offer: OfferAnswerTests.aiortcOffer(direction: "recvonly"),
+                                                   renegotiating: sub.transportID)
+        XCTAssertEqual(third.tracks.map(\.mid), ["0", "1"])
+        c = try await counts()
+        XCTAssertEqual([c.transports, c.producers, c.consumers], [2, 2, 2])
+
+        // Another peer (new ufrag) is a new connection even when it names the old transport.
+        let other = offer.replacingOccurrences(of: "a=ice-ufrag:y6fP", with: "a=ice-ufrag:z7gQ")
+        let (fresh, _) = try await service.publish(room: "r", offer: other, renegotiating: publisher)
+        XCTAssertNotEqual(fresh, publisher)
+        c = try await counts()
+        XCTAssertEqual(c.transports, 3)
+        await service.shutdown()
+    }
 }
