@@ -8,7 +8,7 @@ under `Unsupported` instead of undecodable media. VP9 simulcast (rid layers, L1T
 
 Renegotiation: the publisher adds a second video track on its existing connection and the subscriber re-offers on
 its existing connection; the new track decodes, the first one keeps decoding without a gap, the room still has
-exactly two transports; then the second track is removed the same way.
+exactly two transports; then the second track is removed the same way, and a third one reuses the freed m-line.
 """
 from __future__ import annotations
 
@@ -473,6 +473,16 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
         assert "a=inactive" in section_of(sub3["Answer"]["sdp"], mid_b), sub3["Answer"]["sdp"]
         before = mid_stats(pair.subscriber, name, mid_a)[0]
         wait(lambda: mid_stats(pair.subscriber, name, mid_a)[0] > before + 15, 10, "the first track after the removal")
+
+        # A third track later reuses the subscriber's freed m-line (same mid, a new SSRC) and decodes there.
+        third = call(pair.publisher, "addCamera", pair.tag + "pub", None, 480, 270, False)
+        reply = pair.publish(third, source="screen")
+        assert reply.get("Renegotiated") is True, reply
+        sub4 = pair.subscribe(2)
+        assert sub4.get("Renegotiated") is True and sorted(t["Mid"] for t in sub4["Tracks"]) == sorted([mid_a, mid_b]), sub4
+        wait(lambda: (mid_stats(pair.subscriber, name, mid_b) or [0, 0, 0])[1:3] == [480, 270], 15,
+             "the third track (480x270) on the reused m-line")
+        decodes(pair, mid_b, "video/VP8", frames=10)
         samples = call(pair.subscriber, "allSamples", name)
         gap = longest_gap(samples, mid_a, t_add, samples[-1][0])
         assert gap < 1000, f"the first track stalled for {gap:.0f} ms while tracks came and went"
