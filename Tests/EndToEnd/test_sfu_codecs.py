@@ -269,6 +269,8 @@ def test_chromium_codec_to_chromium(sfu_server, browsers, mime):
         stats = decodes(pair, sub["Tracks"][0]["Mid"], mime)
         assert stats[1:3] == [640, 360], stats
         producers = room_stats(sfu_server, pair.room)["videoProducers"]
+        assert [p["codec"] for p in producers] == [codec], producers
+        # Keyframes seen and the size read from them (VP9 scalability structure, AV1 sequence header, H.264 SPS).
         assert any(l["keyframes"] > 0 and l["width"] == 640 and l["height"] == 360
                    for p in producers for l in p["layers"]), producers
         print(f"{mime}: subscriber decoded {stats[0]} frames at {stats[1]}x{stats[2]}")

@@ -122,7 +122,8 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     static func producerDocument(_ p: SFUProducerReport) -> JSONValue {
         func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
         return .object([
-            ("producer", .string(p.producerID)), ("track", .string(p.trackID)), ("packetsRecovered", i(p.packetsRecovered)),
+            ("producer", .string(p.producerID)), ("track", .string(p.trackID)), ("codec", .string(p.codec)),
+            ("packetsRecovered", i(p.packetsRecovered)),
             ("layers", .array(p.layers.map { l in
                 .object([
                     ("rid", l.rid.map(JSONValue.string) ?? .null), ("ssrc", l.ssrc.map { i(Int($0)) } ?? .null),

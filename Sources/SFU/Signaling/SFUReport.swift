@@ -30,6 +30,8 @@ public struct SFUProducerReport: Sendable, Equatable {
 
     public var producerID: String
     public var trackID: String
+    /// The codec as negotiated with the publisher ("VP8", "VP9", "H264", "AV1").
+    public var codec: String = ""
     public var layers: [Layer]
     public var packetsRecovered: Int
 }
@@ -76,7 +78,7 @@ extension Router {
             packetsSent: consumers.reduce(0) { $0 + Int($1.packetsSent) },
             feedback: statistics)
         r.videoProducers = producers.filter { $0.kind == .video }.map { producer in
-            SFUProducerReport(producerID: producer.id, trackID: producer.trackID, layers: producer.layers.map {
+            SFUProducerReport(producerID: producer.id, trackID: producer.trackID, codec: producer.codec.name, layers: producer.layers.map {
                 .init(rid: $0.rid, ssrc: $0.ssrc, rtxSSRC: $0.rtxSSRC, packets: $0.packetsReceived, keyframes: $0.keyframesReceived,
                       bitrate: $0.bitrate.bitsPerSecond, active: $0.isActive(nowNanos: nowNanos), width: $0.width, height: $0.height)
             }, packetsRecovered: producer.packetsRecovered)

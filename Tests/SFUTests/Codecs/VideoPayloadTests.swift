@@ -83,6 +83,12 @@ final class VideoPayloadTests: XCTestCase {
         XCTAssertEqual(parse(bytes, .h264)?.width, 0)
     }
 
+    func testH264SPSScalingListDeltasCannotOverflow() {
+        // Found by the payload fuzzer: high-profile SPS whose scaling list deltas summed past Int32.
+        let bytes = hex("8780fee7fff5ffc7f7ffffffff6262000000 00ffffffda84")
+        XCTAssertEqual(parse(bytes, .h264)?.isKeyframeStart, true)
+    }
+
     // MARK: VP9
 
     /// libvpx-vp9, 320x180: the uncompressed header of a keyframe and of an inter frame.

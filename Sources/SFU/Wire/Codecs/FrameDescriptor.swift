@@ -106,8 +106,9 @@ struct BitReader {
         return UInt32((UInt64(1) << zeros) - 1 + UInt64(rest))
     }
 
-    mutating func signedExpGolomb() -> Int32? {
+    /// H.264 se(v), in Int so that sums of several values cannot overflow (found by the payload fuzzer).
+    mutating func signedExpGolomb() -> Int? {
         guard let k = unsignedExpGolomb() else { return nil }
-        return k & 1 == 1 ? Int32((k + 1) / 2) : -Int32(k / 2)
+        return k & 1 == 1 ? Int((k + 1) / 2) : -Int(k / 2)
     }
 }

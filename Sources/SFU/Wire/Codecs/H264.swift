@@ -94,7 +94,7 @@ enum H264SPS {
                 for list in 0 ..< (chromaFormat == 3 ? 12 : 8) {
                     guard let present = r.bit() else { return nil }
                     guard present == 1 else { continue }
-                    var last: Int32 = 8, next: Int32 = 8
+                    var last = 8, next = 8
                     for _ in 0 ..< (list < 6 ? 16 : 64) where next != 0 {
                         guard let delta = r.signedExpGolomb() else { return nil }
                         next = (last + delta + 256) % 256
