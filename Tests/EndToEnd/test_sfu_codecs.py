@@ -4,7 +4,8 @@ Headless Chromium publishes its fake camera with one codec (setCodecPreferences:
 encodes all three: libvpx, libaom, OpenH264) over `SfuPublish`; a second Chromium subscribes over `SfuSubscribe`
 and must decode that very codec (getStats: codec mimeType, framesDecoded growing). aiortc publishes H.264 to a
 Chromium and an aiortc subscriber. A subscriber that cannot decode a codec (aiortc and VP9) gets the track listed
-under `Unsupported` instead of undecodable media. VP9 simulcast (rid layers, L1T3) switches layers at keyframes.
+under `Unsupported` instead of undecodable media. VP9, H.264 and AV1 simulcast (rid layers, L1T3) switch layers at
+keyframes.
 
 Renegotiation: the publisher adds a second video track on its existing connection and the subscriber re-offers on
 its existing connection; the new track decodes, the first one keeps decoding without a gap, the room still has
@@ -393,10 +394,11 @@ def test_h264_from_aiortc_to_chromium_and_aiortc_and_unsupported_vp9(sfu_server,
         pair.close()
 
 
-def test_vp9_simulcast_switches_at_keyframes(sfu_server, browsers):
-    pair = Pair(sfu_server, browsers, "vp9sim")
+@pytest.mark.parametrize("mime", ["video/VP9", "video/H264", "video/AV1"])
+def test_simulcast_switches_at_keyframes(sfu_server, browsers, mime):
+    pair = Pair(sfu_server, browsers, mime.split("/")[1].lower() + "sim")
     try:
-        offer = call(pair.publisher, "addCamera", pair.tag + "pub", "video/VP9", 640, 360, True)
+        offer = call(pair.publisher, "addCamera", pair.tag + "pub", mime, 640, 360, True)
         assert "a=simulcast:send q;h;f" in offer["sdp"], offer["sdp"]
         reply = pair.publish(offer)
         assert "a=simulcast:recv q;h;f" in reply["Answer"]["sdp"]
@@ -404,15 +406,16 @@ def test_vp9_simulcast_switches_at_keyframes(sfu_server, browsers):
         pair.connected()
         track, mid = sub["Tracks"][0]["Track"], sub["Tracks"][0]["Mid"]
         name = pair.tag + "sub"
-        decodes(pair, mid, "video/VP9", frames=10)
+        decodes(pair, mid, mime, frames=10)
 
         def layers():
             producer = next(p for p in room_stats(sfu_server, pair.room)["videoProducers"] if p["track"] == track)
             return producer["layers"]
         # The q and h layers run from the start (Chrome's first estimate covers them; f needs a ramp-up that the
-        # VP8 simulcast test already covers). Their sizes come from the VP9 keyframes' scalability structure.
+        # VP8 simulcast test already covers). Their sizes come from the keyframes (VP9 scalability structure, H.264
+        # SPS, AV1 sequence header).
         wait(lambda: [(l["width"], l["height"]) for l in layers()[:2]] == [(160, 90), (320, 180)]
-             and all(l["active"] for l in layers()[:2]), 15, "VP9 layers q and h with their sizes")
+             and all(l["active"] for l in layers()[:2]), 15, f"{mime} layers q and h with their sizes")
         # Explicit layers: q, then h; each switch at a keyframe of that layer, without a freeze.
         start = call(pair.subscriber, "latest", name)[0]
         for rid, size in (("q", [160, 90]), ("h", [320, 180])):
@@ -428,7 +431,7 @@ def test_vp9_simulcast_switches_at_keyframes(sfu_server, browsers):
         assert gap < 1000, f"decoding stalled for {gap:.0f} ms across the switches"
         consumers = [c for c in room_stats(sfu_server, pair.room)["videoConsumers"] if c["track"] == track]
         assert consumers and consumers[0]["layerSwitches"] >= 2 and consumers[0]["currentLayer"] == 1, consumers
-        print(f"VP9 simulcast: switched to q and to h, longest decode gap {gap:.0f} ms; layers {layers()}")
+        print(f"{mime} simulcast: switched to q and to h, longest decode gap {gap:.0f} ms; layers {layers()}")
     finally:
         pair.close()
 
