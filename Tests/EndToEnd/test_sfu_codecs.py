@@ -440,7 +440,7 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
     pair = Pair(sfu_server, browsers, "reneg")
     try:
         first = call(pair.publisher, "addCamera", pair.tag + "pub", None, 640, 360, False)
-        pair.publish(first)
+        pair.publish(first, source="screen")  # a re-offer that lists only its new track keeps this one's source
         sub = pair.subscribe(1)
         pair.connected()
         mid_a = sub["Tracks"][0]["Mid"]
@@ -450,10 +450,10 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
         name = pair.tag + "sub"
         t_add = call(pair.subscriber, "latest", name)[0]
 
-        # The publisher adds a screen-share-like second track on the same connection.
+        # The publisher adds a second track on the same connection.
         second = call(pair.publisher, "addCamera", pair.tag + "pub", None, 320, 240, False)
         assert second["mid"] != first["mid"]
-        reply = pair.publish(second, source="screen")
+        reply = pair.publish(second, source="camera")
         assert reply.get("Renegotiated") is True, reply
         assert sorted(t["Source"] for t in reply["Tracks"]) == ["camera", "screen"], reply["Tracks"]
         # The subscriber re-offers on its connection with one more transceiver.
@@ -462,7 +462,7 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
         mids = {t["Mid"]: t for t in sub2["Tracks"]}
         assert mid_a in mids and len(mids) == 2, sub2["Tracks"]
         mid_b = next(m for m in mids if m != mid_a)
-        assert mids[mid_b]["Source"] == "screen"
+        assert mids[mid_b]["Source"] == "camera" and mids[mid_a]["Source"] == "screen", mids
         stats_b = decodes(pair, mid_b, "video/VP8", frames=10)
         assert stats_b[1:3] == [320, 240], stats_b
         assert room_stats(sfu_server, pair.room)["transports"] == transports, "renegotiation made new transports"
@@ -472,7 +472,7 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
         reply = pair.pub_ch.request("SfuPublish", {"Offer": {"type": "offer", "sdp": offer}})
         assert reply["Type"] == "SfuAnswer" and reply.get("Renegotiated") is True, reply
         call(pair.publisher, "setAnswer", pair.tag + "pub", reply["Answer"]["sdp"])
-        assert [t["Source"] for t in reply["Tracks"]] == ["camera"], reply["Tracks"]
+        assert [t["Source"] for t in reply["Tracks"]] == ["screen"], reply["Tracks"]
         sub3 = pair.subscribe(2)
         assert sub3.get("Renegotiated") is True and [t["Mid"] for t in sub3["Tracks"]] == [mid_a], sub3
         assert "a=inactive" in section_of(sub3["Answer"]["sdp"], mid_b), sub3["Answer"]["sdp"]
@@ -481,7 +481,7 @@ def test_renegotiation_adds_and_removes_a_track_on_existing_connections(sfu_serv
 
         # A third track later reuses the subscriber's freed m-line (same mid, a new SSRC) and decodes there.
         third = call(pair.publisher, "addCamera", pair.tag + "pub", None, 480, 270, False)
-        reply = pair.publish(third, source="screen")
+        reply = pair.publish(third, source="camera")
         assert reply.get("Renegotiated") is True, reply
         sub4 = pair.subscribe(2)
         assert sub4.get("Renegotiated") is True and sorted(t["Mid"] for t in sub4["Tracks"]) == sorted([mid_a, mid_b]), sub4

@@ -56,7 +56,10 @@ extension Hub {
                 if let old, !result.renegotiated { await media.close(room: roomId, transportID: old.transportID) }
                 var tracks: [String: TrackInfo] = [:]
                 for section in result.sections {
-                    let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? (section.kind == "audio" ? "microphone" : "camera")
+                    // A kept track the offer's Tracks does not mention keeps its source (a re-offer may list only new ones).
+                    let kept = result.renegotiated ? old?.tracks[section.mid]?.Source : nil
+                    let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? kept
+                        ?? (section.kind == "audio" ? "microphone" : "camera")
                     var info = TrackInfo(Track: section.trackID, Mid: nil, Session: session.id, Kind: section.kind, Source: source, Muted: false)
                     // A kept track keeps its mute state.
                     if result.renegotiated, let kept = old?.tracks[section.mid], kept.Track == section.trackID { info.Muted = kept.Muted }
