@@ -161,7 +161,7 @@ enum OfferAnswer {
         var tracks: [PublishedTrack] = []
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .sendonly || offered.direction == .sendrecv,
                   let codec = offered.codecs.first(where: { isSupported($0, kind: kind) }) else {
                 sections.append(rejected(offered))
@@ -217,7 +217,7 @@ enum OfferAnswer {
         var unassigned = producers
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .recvonly || offered.direction == .sendrecv else {
                 sections.append(rejected(offered))
                 continue
