@@ -162,13 +162,13 @@ enum OfferAnswer {
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
             let kept = existing.first { $0.mid == mid }
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .sendonly || offered.direction == .sendrecv,
                   let codec = kept.flatMap({ k in offered.codecs.first { $0.payloadType == k.codec.payloadType && isSupported($0, kind: kind) } })
                     ?? CodecNegotiation.publisherCodec(in: offered.codecs, kind: kind, preference: preference) else {
                 // A transceiver paused by the client (inactive): answered inactive, kept in the bundle, so that
                 // the client can send on it again with the next offer. Anything else unusable is rejected.
-                if let kind = MediaKind(rawValue: offered.kind), offered.port != 0, offered.direction == .inactive,
+                if let kind = MediaKind(rawValue: offered.kind), offered.isOffered, offered.direction == .inactive,
                    let codec = CodecNegotiation.publisherCodec(in: offered.codecs, kind: kind, preference: preference) {
                     sections.append(section(for: offered, mid: mid, codec: rtpCodec(codec, publishing: true),
                                             direction: .inactive, local: local, extraLines: []))
@@ -248,7 +248,7 @@ enum OfferAnswer {
         // Kept m-lines first, so that new producers cannot take them.
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0 else {
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered else {
                 sections[index] = rejected(offered)
                 continue
             }
@@ -305,7 +305,7 @@ enum OfferAnswer {
         }
         // Producers no offered m-line of their kind could carry (a codec the subscriber lacks).
         for producer in unassigned {
-            let sameKind = offer.media.filter { MediaKind(rawValue: $0.kind) == producer.kind && $0.port != 0 }
+            let sameKind = offer.media.filter { MediaKind(rawValue: $0.kind) == producer.kind && $0.isOffered }
             guard !sameKind.isEmpty, !sameKind.contains(where: { m in
                 m.codecs.contains { isSupported($0, kind: producer.kind) && CodecNegotiation.canCarry(producer.codec, in: $0) }
             }) else { continue }
