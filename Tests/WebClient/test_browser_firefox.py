@@ -133,6 +133,59 @@ def test_mute_and_camera_off_cross_browsers(env):
     assert frames_keep_coming(chromium, tile_selector(fox_id), count=5, timeout=15), media_state(chromium)
 
 
+def test_codec_firefox_cannot_decode_is_reported_not_sent(env):
+    """An H.264 publisher (aiortc over WHIP; Debian's Firefox has no H.264 decoder): Firefox's subscriber gets no
+    H.264 stream but a notice naming the codec; Chromium, which decodes H.264, gets the video."""
+    import asyncio
+    import threading
+
+    import aioice.ice
+    import requests
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
+
+    firefox, chromium = env["firefox"], env["chromium"]
+    address = env["server"].conf.read_text().split("bind = ")[1].split()[0]
+    aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: [address]
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    run = lambda coro: asyncio.run_coroutine_threadsafe(coro, loop).result(30)  # noqa: E731
+    pc = None
+    try:
+        async def offer():
+            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            tr = pc.addTransceiver(VideoStreamTrack(), direction="sendonly")
+            tr.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                                    if c.mimeType in ("video/H264", "video/rtx")])
+            await pc.setLocalDescription(await pc.createOffer())
+            return pc, pc.localDescription.sdp
+        pc, sdp = run(offer())
+        session = requests.Session()
+        session.trust_env = False
+        r = session.post(env["server"].url + "api/v1/whip/" + ROOM, data=sdp.encode(),
+                         headers={"Content-Type": "application/sdp"}, timeout=10)
+        assert r.status_code == 201, r.text
+        run(pc.setRemoteDescription(RTCSessionDescription(sdp=r.text, type="answer")))
+        notice = wait_for(lambda: firefox.js("const n = document.querySelector('.notice[data-key=codec]');"
+                                             "return n ? n.textContent : null"), timeout=15,
+                          message="Firefox's notice about the H.264 video")
+        assert "H264" in notice, notice
+        codecs = firefox.js("""const pc = window.__rooms.sfu.subscriber.pc;
+            return pc.getStats().then(r => { const out = []; r.forEach(s => { if (s.type === 'inbound-rtp')
+                out.push(r.get(s.codecId)?.mimeType); }); return out; })""")
+        assert "video/H264" not in codecs, codecs
+        # Chromium is not told anything of the sort and receives the H.264 stream.
+        assert not js(chromium, "return !!document.querySelector('.notice[data-key=codec]')")
+        wait_for(lambda: "video/H264" in js(chromium, """return window.__rooms.sfu.subscriber.pc.getStats().then(r => { const out = []; r.forEach(s => {
+                if (s.type === 'inbound-rtp' && s.framesDecoded > 0) out.push(r.get(s.codecId)?.mimeType); }); return out; })"""),
+                 timeout=15, message="Chromium decoding the H.264 video")
+    finally:
+        if pc is not None:
+            run(pc.close())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
 def test_firefox_leaves(env):
     firefox, chromium = env["firefox"], env["chromium"]
     fox_id = firefox.js(FIREFOX_STATE)["selfId"]

@@ -115,6 +115,12 @@ export class App {
       const why = code === "sfu_unavailable" ? "" : code === "timeout" ? " (no answer from the server)" : ` (${code})`;
       this.notices.set("sfu", `Video service unavailable${why}. Chat and the participant list still work.`, { level: "warn" });
     });
+    this.sfu.on("unsupported", (list) => {
+      if (!list.length) { this.notices.clear("codec"); return; }
+      const codecs = [...new Set(list.map((e) => e.codec).filter(Boolean))].join(", ");
+      const what = list.length === 1 ? "One video" : `${list.length} videos`;
+      this.notices.set("codec", `${what} in this room use a format this browser cannot play (${codecs}).`, { level: "warn" });
+    });
     this.sfu.on("track", (e) => {
       metrics.mark(`first-remote-${e.kind}-track`);
       const stream = new MediaStream([e.track]);

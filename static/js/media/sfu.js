@@ -6,6 +6,7 @@
 //   "track"   {session, source, kind, trackId, track, muted}
 //   "removed" {session, source, kind, trackId}
 //   "muted"   {session, source, kind, trackId, muted}
+//   "unsupported" [{session, source, kind, trackId, codec}]   tracks this browser cannot decode (not sent; [] = none)
 //   "speaker" sessionId ("" = nobody)
 //   "quality" {rtt, loss, level}
 
@@ -121,6 +122,7 @@ export class SfuSession extends Emitter {
     sub.on("track", (info, track) => this.emit("track", toEvent(info, { track })));
     sub.on("removed", (info) => this.emit("removed", toEvent(info)));
     sub.on("muted", (info) => this.emit("muted", toEvent(info)));
+    sub.on("unsupported", (list) => this.emit("unsupported", list.map((info) => toEvent(info, { codec: info.Codec ?? "" }))));
     sub.on("error", (err) => console.warn("subscriber negotiation failed", err));
   }
 

@@ -89,6 +89,8 @@ export class Subscriber extends Emitter {
     if (this.closed) { pc.close(); return; }
     const next = new Map();
     for (const t of reply.Tracks ?? []) if (t && t.Mid !== undefined && t.Mid !== null) next.set(String(t.Mid), t);
+    // Tracks in a codec this browser cannot decode are not sent at all; say so rather than show nothing silently.
+    this.emit("unsupported", Array.isArray(reply.Unsupported) ? reply.Unsupported : []);
     this.pc = pc;
     this.byMid = next;
     for (const info of oldTracks) this.emit("removed", info);
@@ -130,6 +132,8 @@ export class Subscriber extends Emitter {
     if (this.closed || pc !== this.pc) return;
     const next = new Map();
     for (const t of reply.Tracks ?? []) if (t && t.Mid !== undefined && t.Mid !== null) next.set(String(t.Mid), t);
+    // Tracks in a codec this browser cannot decode are not sent at all; say so rather than show nothing silently.
+    this.emit("unsupported", Array.isArray(reply.Unsupported) ? reply.Unsupported : []);
     const old = this.byMid;
     this.byMid = next;
     for (const [mid, info] of old) if (next.get(mid)?.Track !== info.Track) this.emit("removed", info);
