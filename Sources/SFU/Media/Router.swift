@@ -267,6 +267,8 @@ public final class Router {
         guard let best, best.id != activeSpeaker else { return }
         activeSpeaker = best.id
         onActiveSpeaker?(best.id, best.loudness)
+        let speaker = transport(id: best.id) as? WebRtcTransport
+        sendActiveSpeakerEvent(participant: speaker?.participant ?? best.id, loudness: best.loudness)
     }
 
     /// Once a second: REMB and RR to publishers, SR + SDES to subscribers.

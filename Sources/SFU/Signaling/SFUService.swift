@@ -183,12 +183,13 @@ public final class SFUService: @unchecked Sendable {
     // MARK: - Offer/answer
 
     /// A client that offers sendonly audio/video (WHIP-style). Returns its transport id and our answer.
-    public func publish(room: String, offer: String) async throws -> (transportID: String, answer: String) {
+    /// `participant` names who the connection belongs to (for the data channel relay; default: the transport id).
+    public func publish(room: String, offer: String, participant: String? = nil) async throws -> (transportID: String, answer: String) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
         let (transport, answer) = try await router.eventLoop.submit { () throws -> (WebRtcTransport, String) in
-            let transport = try self.makeTransport(on: router, remote: remote)
+            let transport = try self.makeTransport(on: router, remote: remote, offer: offerSDP, participant: participant)
             let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport))
             router.add(transport)
             for track in tracks {
@@ -211,9 +212,10 @@ public final class SFUService: @unchecked Sendable {
     }
 
     /// `subscribe`, skipping the producers of the given publisher transports (a client's own tracks).
-    public func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String? = nil) async throws
         -> (transportID: String, answer: String) {
-        let result = try await subscribeDetailed(room: room, offer: offer, excludingTransports: excludingTransports)
+        let result = try await subscribeDetailed(room: room, offer: offer, excludingTransports: excludingTransports,
+                                                 participant: participant)
         return (result.transportID, result.answer)
     }
 
@@ -221,14 +223,15 @@ public final class SFUService: @unchecked Sendable {
     /// carries, so that signaling can tell the subscriber whose audio/video arrives on which mid.
     /// m-lines left inactive (no producer of that kind) are not listed. Producers of the publisher transports in
     /// `excludingTransports` are not offered (a client does not subscribe to itself).
-    public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = []) async throws
+    public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = [],
+                                  participant: String? = nil) async throws
         -> (transportID: String, answer: String, tracks: [SFUSubscribedTrack]) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
         let (transport, answer, infos) = try await router.eventLoop.submit {
             () throws -> (WebRtcTransport, String, [SFUSubscribedTrack]) in
-            let transport = try self.makeTransport(on: router, remote: remote)
+            let transport = try self.makeTransport(on: router, remote: remote, offer: offerSDP, participant: participant)
             let producers = router.producers.filter { !excludingTransports.contains($0.transport.id) }
             let descriptions = producers.map {
                 ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID,
@@ -305,11 +308,15 @@ public final class SFUService: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    private func makeTransport(on router: Router, remote: RemoteTransportDescription) throws -> WebRtcTransport {
+    private func makeTransport(on router: Router, remote: RemoteTransportDescription, offer: SessionDescription,
+                               participant: String?) throws -> WebRtcTransport {
         guard let mux else { throw SFUServiceError.notStarted }
-        return try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
-                                   localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
-                                   remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
+        let transport = try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
+                                            localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
+                                            remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
+        if let participant { transport.participant = participant }
+        if let parameters = OfferAnswer.dataChannelParameters(in: offer) { try transport.enableDataChannels(parameters) }
+        return transport
     }
 
     private func register(_ transport: WebRtcTransport) async throws {
