@@ -39,7 +39,7 @@ extension Hub {
             guard let p = message.SfuPublish, let sdp = p.Offer?.sdp else { return sendError(session, "bad_request", "SfuPublish needs an Offer", iid: iid) }
             if let old = publication(of: session.id, in: roomId) { await media.close(room: roomId, transportID: old.transportID) }
             do {
-                let result = try await media.publish(room: roomId, offer: sdp)
+                let result = try await media.publish(room: roomId, offer: sdp, participant: session.id)
                 var tracks: [String: TrackInfo] = [:]
                 for section in result.sections {
                     let source = p.Tracks?.first { $0.Mid == section.mid }?.Source ?? (section.kind == "audio" ? "microphone" : "camera")
@@ -58,7 +58,7 @@ extension Hub {
             }
             let own: Set<String> = publication(of: session.id, in: roomId).map { [$0.transportID] } ?? []
             do {
-                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own)
+                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own, participant: session.id)
                 let byTrack = Dictionary(tracks(in: roomId, except: session.id).map { ($0.Track, $0) }, uniquingKeysWith: { a, _ in a })
                 let mapped: [TrackInfo] = result.sections.compactMap { s in
                     guard var t = byTrack[s.trackID] else { return nil }
@@ -168,7 +168,7 @@ extension Hub {
     /// A WHIP publisher: its tracks join the room's track list under the pseudo session `whip:<transport id>`.
     public func publishExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
         guard let media else { throw ExternalMediaError.unavailable }
-        let result = try await media.publish(room: roomId, offer: offer)
+        let result = try await media.publish(room: roomId, offer: offer, participant: nil)
         let owner = "whip:" + result.transportID
         var tracks: [String: TrackInfo] = [:]
         for s in result.sections {
@@ -199,7 +199,7 @@ extension Hub {
     /// A WHEP viewer: every track the room has now.
     public func subscribeExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
         guard let media else { throw ExternalMediaError.unavailable }
-        return try await media.subscribe(room: roomId, offer: offer, excludingTransports: [])
+        return try await media.subscribe(room: roomId, offer: offer, excludingTransports: [], participant: nil)
     }
 
     /// `DELETE` of a WHIP or WHEP resource.

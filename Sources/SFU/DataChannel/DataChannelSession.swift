@@ -47,7 +47,13 @@ final class DataChannelSession {
     /// The largest message we accept (our a=max-message-size).
     static let maxMessageSize = 262_144
 
-    private(set) var statistics = DataChannelStatistics()
+    private var counters = DataChannelStatistics()
+    /// Counters; messages too large for us (discarded by the association while arriving) count as refused.
+    var statistics: DataChannelStatistics {
+        var s = counters
+        s.messagesRefused += association.oversizeMessagesDiscarded
+        return s
+    }
     private(set) var channels: [UInt16: DataChannel] = [:]
     let parameters: DataChannelParameters
     /// A message from the peer: its channel, whether it is text, and its bytes. Called on the loop.
@@ -79,6 +85,8 @@ final class DataChannelSession {
     }
 
     var isConnected: Bool { association.state == .connected }
+    var associationForTests: SctpAssociation { association }
+    var oversizeMessagesDiscarded: Int { association.oversizeMessagesDiscarded }
     var isClosed: Bool { association.state == .closed }
 
     /// Starts the association once DTLS is up.
@@ -98,18 +106,18 @@ final class DataChannelSession {
     func send(_ data: [UInt8], isText: Bool, on stream: UInt16) -> Bool {
         guard let channel = channels[stream] else { return false }
         guard data.count <= parameters.remoteMaxMessageSize else {
-            statistics.messagesDropped += 1
+            counters.messagesDropped += 1
             return false
         }
         let ppid: DataChannelPPID = data.isEmpty ? (isText ? .stringEmpty : .binaryEmpty) : (isText ? .string : .binary)
         let result = association.send(stream: stream, ppid: ppid.rawValue, data.isEmpty ? [0] : data,
                                       ordered: channel.type.ordered)
         guard result == .sent else {
-            statistics.messagesDropped += 1
+            counters.messagesDropped += 1
             return false
         }
-        statistics.messagesSent += 1
-        statistics.bytesSent += data.count
+        counters.messagesSent += 1
+        counters.bytesSent += data.count
         return true
     }
 
@@ -132,7 +140,7 @@ final class DataChannelSession {
     /// Closes one channel: reset of our outgoing stream; the peer resets its own in turn.
     func close(stream: UInt16) {
         guard channels.removeValue(forKey: stream) != nil else { return }
-        statistics.channelsOpen = channels.count
+        counters.channelsOpen = channels.count
         association.resetOutgoingStream(stream)
     }
 
@@ -146,13 +154,13 @@ final class DataChannelSession {
 
     private func received(_ data: [UInt8], stream: UInt16, ppid rawPPID: UInt32) {
         guard let ppid = DataChannelPPID(rawValue: rawPPID) else {
-            statistics.messagesRefused += 1
+            counters.messagesRefused += 1
             return
         }
         if ppid == .dcep { return receivedDCEP(data, stream: stream) }
         guard let channel = channels[stream] else {
             // Data on a stream no OPEN announced: RFC 8832 has no channel to deliver it to.
-            statistics.messagesRefused += 1
+            counters.messagesRefused += 1
             return
         }
         if !channel.isAcknowledged {
@@ -160,8 +168,8 @@ final class DataChannelSession {
             channels[stream]?.isAcknowledged = true
         }
         let payload = ppid.isEmpty ? [] : data
-        statistics.messagesReceived += 1
-        statistics.bytesReceived += payload.count
+        counters.messagesReceived += 1
+        counters.bytesReceived += payload.count
         onMessage?(channel, ppid.isText, payload)
     }
 
@@ -170,7 +178,7 @@ final class DataChannelSession {
         do {
             message = try DCEPMessage.parse(data)
         } catch {
-            statistics.messagesRefused += 1
+            counters.messagesRefused += 1
             logger.debug("bad DCEP message on stream \(stream): \(error)")
             return
         }
@@ -179,7 +187,7 @@ final class DataChannelSession {
             // A stream of the parity we open from, or one already in use, is a protocol error: refuse it by reset.
             let peerParity: UInt16 = isDtlsServer ? 0 : 1
             guard stream % 2 == peerParity, channels[stream] == nil else {
-                statistics.messagesRefused += 1
+                counters.messagesRefused += 1
                 association.resetOutgoingStream(stream)
                 return
             }
@@ -190,15 +198,15 @@ final class DataChannelSession {
             logger.debug("data channel \(stream) '\(open.label)' opened by the peer")
             onChannelOpen?(channel)
         case .ack:
-            guard channels[stream] != nil else { statistics.messagesRefused += 1; return }
+            guard channels[stream] != nil else { counters.messagesRefused += 1; return }
             channels[stream]?.isAcknowledged = true
         }
     }
 
     private func add(_ channel: DataChannel) {
         channels[channel.stream] = channel
-        statistics.channelsOpened += 1
-        statistics.channelsOpen = channels.count
+        counters.channelsOpened += 1
+        counters.channelsOpen = channels.count
     }
 
     /// The peer reset its outgoing streams (closed channels): reset ours, RFC 8831 §6.7.
@@ -206,11 +214,11 @@ final class DataChannelSession {
         for stream in streams where channels.removeValue(forKey: stream) != nil {
             association.resetOutgoingStream(stream)
         }
-        statistics.channelsOpen = channels.count
+        counters.channelsOpen = channels.count
     }
 
     private func dropAllChannels() {
         channels = [:]
-        statistics.channelsOpen = 0
+        counters.channelsOpen = 0
     }
 }

@@ -93,7 +93,7 @@ final class SctpAssociation {
     }
 
     deinit {
-        if state != .closed { closeSocket() }
+        if !socketClosed { closeSocket() }
     }
 
     /// Sends INIT. Both WebRTC ends do (RFC 8841 §9.3): usrsctp resolves the collision, and peers that only
@@ -140,7 +140,7 @@ final class SctpAssociation {
     /// Aborts the association (SO_LINGER 0) and frees its usrsctp state; the ABORT goes out through `onPacket`.
     func close() {
         eventLoop.preconditionInEventLoop()
-        guard state != .closed else { return }
+        guard !socketClosed else { return }
         closeSocket()
         drainOutput()
         setState(.closed)
@@ -150,7 +150,11 @@ final class SctpAssociation {
         partial = [:]
     }
 
+    /// The association may end on the peer's side (state `.closed`) while its usrsctp socket still needs closing.
+    private var socketClosed = false
+
     private func closeSocket() {
+        socketClosed = true
         state = .closed
         usrsctp_set_upcall(socket, nil, nil)
         usrsctp_close(socket)

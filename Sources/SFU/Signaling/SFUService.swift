@@ -183,8 +183,9 @@ public final class SFUService: @unchecked Sendable {
     // MARK: - Offer/answer
 
     /// A client that offers sendonly audio/video (WHIP-style). Returns its transport id and our answer.
-    /// `participant` names who the connection belongs to (for the data channel relay; default: the transport id).
-    public func publish(room: String, offer: String, participant: String? = nil) async throws -> (transportID: String, answer: String) {
+    /// `participant` names who the connection belongs to, from its transport id (for the data channel relay: a
+    /// participant's messages reach the others, not its own connections; default: the transport id).
+    public func publish(room: String, offer: String, participant: (@Sendable (String) -> String)? = nil) async throws -> (transportID: String, answer: String) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
@@ -212,7 +213,8 @@ public final class SFUService: @unchecked Sendable {
     }
 
     /// `subscribe`, skipping the producers of the given publisher transports (a client's own tracks).
-    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String? = nil) async throws
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>,
+                          participant: (@Sendable (String) -> String)? = nil) async throws
         -> (transportID: String, answer: String) {
         let result = try await subscribeDetailed(room: room, offer: offer, excludingTransports: excludingTransports,
                                                  participant: participant)
@@ -224,7 +226,7 @@ public final class SFUService: @unchecked Sendable {
     /// m-lines left inactive (no producer of that kind) are not listed. Producers of the publisher transports in
     /// `excludingTransports` are not offered (a client does not subscribe to itself).
     public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = [],
-                                  participant: String? = nil) async throws
+                                  participant: (@Sendable (String) -> String)? = nil) async throws
         -> (transportID: String, answer: String, tracks: [SFUSubscribedTrack]) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
@@ -309,12 +311,12 @@ public final class SFUService: @unchecked Sendable {
     // MARK: - Helpers
 
     private func makeTransport(on router: Router, remote: RemoteTransportDescription, offer: SessionDescription,
-                               participant: String?) throws -> WebRtcTransport {
+                               participant: ((String) -> String)?) throws -> WebRtcTransport {
         guard let mux else { throw SFUServiceError.notStarted }
         let transport = try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
                                             localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
                                             remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
-        if let participant { transport.participant = participant }
+        if let participant { transport.participant = participant(transport.id) }
         if let parameters = OfferAnswer.dataChannelParameters(in: offer) { try transport.enableDataChannels(parameters) }
         return transport
     }

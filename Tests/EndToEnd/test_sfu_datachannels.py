@@ -1,0 +1,208 @@
+"""Data channels through the SFU (docs/sfu-signaling.md, "Data channels"), with aiortc peers in a private network.
+
+Three aiortc peers join one room over the channeling WebSocket and publish a data-only connection (`SfuPublish` with
+an `m=application` offer) that opens a channel labelled "chat". What one sends reaches the two others on their "chat"
+channel, in order, never the sender: text wrapped as {"From": <session id>, "Data": <text>}, binary as sent (a 60 KiB
+message too). Garbage inside one peer's DTLS (random SCTP packets, checksummed packets with bogus chunks) disturbs
+nobody; a peer that leaves is gone from the stats and the others keep talking.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import struct
+import time
+from pathlib import Path
+
+import aioice.ice
+
+# aioice drops loopback addresses; the SFU announces 127.0.0.1 inside the namespace.
+aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: ["127.0.0.1"]
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from google_crc32c import value as crc32c  # noqa: E402  (aiortc's own dependency)
+
+from conftest import RoomsServer, default_conf, hello, http_session, ws_recv_until, ws_self, ws_send  # noqa: E402
+from test_sfu_network import MEDIA_PORT, in_private_network  # noqa: E402
+
+ROOM = "datachannels"
+BIG = 60 * 1024
+
+
+def noop():
+    return "just lo"
+
+
+class Peer:
+    """One participant: a channeling session and its data-only publisher connection with a "chat" channel."""
+
+    def __init__(self, name: str, url: str):
+        self.name = name
+        self.conn, self_doc = ws_self(url)
+        self.id = self_doc["Id"]
+        assert hello(self.conn, ROOM)["Type"] == "Welcome"
+        self.count = 0
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.channel = self.pc.createDataChannel("chat")
+        self.received: list[str | bytes] = []
+        self.opened = asyncio.Event()
+        self.channel.on("open", self.opened.set)
+        self.channel.on("message", self.received.append)
+
+    def request(self, kind: str, payload: dict) -> dict:
+        self.count += 1
+        iid = f"{self.name}{self.count}"
+        ws_send(self.conn, {"Type": kind, kind: payload, "Iid": iid})
+        return ws_recv_until(self.conn, lambda e: e.get("Iid") == iid, timeout=10)["Data"]
+
+    async def publish(self):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        reply = await asyncio.to_thread(self.request, "SfuPublish",
+                                        {"Offer": {"type": "offer", "sdp": self.pc.localDescription.sdp}, "Tracks": []})
+        assert reply["Type"] == "SfuAnswer", reply
+        answer = reply["Answer"]["sdp"]
+        assert "m=application" in answer and "a=sctp-port:5000" in answer and "a=max-message-size:262144" in answer, answer
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        return answer
+
+    async def leave(self):
+        await self.pc.close()
+        self.conn.close()
+
+
+async def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        await asyncio.sleep(0.05)
+
+
+def unwrap(message) -> tuple[str, str]:
+    assert isinstance(message, str), message
+    doc = json.loads(message)
+    return doc["From"], doc["Data"]
+
+
+def garbage_sctp(rng: random.Random, local_port: int, remote_port: int, tag: int, n: int) -> bytes:
+    """Every 2nd packet random bytes (wrong checksum); the others a correct SCTP common header and checksum with
+    random chunks of harmless types (DATA on unknown streams with odd PPIDs, SACK, HEARTBEAT, unknown types), so
+    that usrsctp's chunk parser sees them. Never ABORT/SHUTDOWN/INIT: those would legitimately end the association."""
+    if n % 2 == 0:
+        return os.urandom(rng.randint(1, 1200))
+    chunks = b""
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice([0, 3, 4, 0x3F, 0x7F, 0xBF, 0xFF])
+        body = os.urandom(rng.randint(0, 64))
+        if kind == 0:  # DATA: TSN, stream, SSN, PPID, then payload
+            body = struct.pack("!IHHI", rng.getrandbits(32), rng.randint(0, 65535), 0, rng.choice([50, 51, 53, 99])) + body
+        length = 4 + len(body)
+        chunks += struct.pack("!BBH", kind, rng.getrandbits(8), length if rng.random() > 0.2 else rng.getrandbits(16))
+        chunks += body + b"\0" * (-len(body) % 4)
+    header = struct.pack("!HHI", local_port, remote_port, tag)
+    checksum = crc32c(header + b"\0\0\0\0" + chunks)
+    return header + struct.pack("<I", checksum) + chunks
+
+
+async def exchange(workdir: str) -> dict:
+    server = RoomsServer(Path(workdir) / "server",
+                         default_conf({"sfu": {"bind": "127.0.0.1", "port": str(MEDIA_PORT)}})).start()
+    session = http_session()
+    peers: list[Peer] = []
+    try:
+        a, b, c = (Peer(name, server.ws_url) for name in ("a", "b", "c"))
+        peers = [a, b, c]
+        for peer in peers:
+            await peer.publish()
+        for peer in peers:
+            await asyncio.wait_for(peer.opened.wait(), 20)
+
+        # A sends text, binary, a 60 KiB binary, a 60 KiB text and an empty text message, in this order.
+        big_binary = bytes(random.Random(1).getrandbits(8) for _ in range(BIG))
+        big_text = "".join(random.Random(2).choice("abcdefghij\"\\ é") for _ in range(BIG - 4096))
+        sent = ["hello from a", bytes(range(256)), big_binary, big_text, ""]
+        for message in sent:
+            a.channel.send(message)
+        for peer in (b, c):
+            await wait_for(lambda: len(peer.received) >= len(sent), 20, f"{peer.name} gets a's messages")
+        await asyncio.sleep(0.5)
+        for peer in (b, c):
+            got = peer.received
+            assert len(got) == len(sent), [type(m) for m in got]
+            assert unwrap(got[0]) == (a.id, "hello from a")
+            assert got[1] == bytes(range(256))
+            assert got[2] == big_binary
+            assert unwrap(got[3]) == (a.id, big_text)
+            assert unwrap(got[4]) == (a.id, "")
+        assert a.received == [], "the sender must not get its own messages back"
+
+        # B answers: A and C hear it, B does not.
+        b.channel.send("reply from b")
+        for peer in (a, c):
+            await wait_for(lambda: any(isinstance(m, str) and "reply from b" in m for m in peer.received), 10,
+                           f"{peer.name} hears b")
+        assert unwrap(a.received[-1]) == (b.id, "reply from b")
+        assert len(b.received) == 0
+
+        # Garbage inside A's DTLS association: the server survives, and A, B and C keep working.
+        sctp = a.pc.sctp.transport
+        rng = random.Random(8261)
+        for n in range(400):
+            await sctp.transport._send_data(garbage_sctp(rng, 5000, a.pc.sctp._remote_port or 5000,
+                                                         a.pc.sctp._remote_verification_tag, n))
+        await asyncio.sleep(1)
+        assert server.healthy()
+        for sender, receivers in ((a, (b, c)), (c, (a, b))):
+            before = {p.name: len(p.received) for p in receivers}
+            sender.channel.send(f"after garbage from {sender.name}")
+            for peer in receivers:
+                await wait_for(lambda: len(peer.received) > before[peer.name], 10, f"{peer.name} after garbage")
+                assert unwrap(peer.received[-1]) == (sender.id, f"after garbage from {sender.name}")
+
+        stats_before = session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"][f"Room:{ROOM}"]
+
+        # C leaves (closes its peer connection and its session); A and B keep talking.
+        await c.leave()
+        c_count = len(c.received)
+        await wait_for(lambda: len(session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"]
+                                   [f"Room:{ROOM}"]["dataChannels"]) == 2, 15, "c's connection gone")
+        a.channel.send("after c left")
+        await wait_for(lambda: any(isinstance(m, str) and "after c left" in m for m in b.received), 10, "b after c left")
+        assert len(c.received) == c_count
+
+        stats_after = session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"][f"Room:{ROOM}"]
+        metrics = session.get(server.u("metrics"), timeout=10).text
+        return {"ids": {p.name: p.id for p in peers}, "before": stats_before, "after": stats_after,
+                "metrics": [line for line in metrics.splitlines() if line.startswith("rooms_sfu_data")],
+                "healthy": server.healthy(), "log": server.log()[-3000:]}
+    finally:
+        for peer in peers:
+            try:
+                await peer.leave()
+            except Exception:
+                pass
+        server.stop()
+
+
+def scenario(workdir: str) -> dict:
+    return asyncio.run(exchange(workdir))
+
+
+def test_data_channel_messages_reach_the_other_participants(tmp_path):
+    result = in_private_network(noop, scenario, str(tmp_path), timeout=150)
+    assert result["healthy"]
+    ids = result["ids"]
+    before = {d["participant"]: d for d in result["before"]["dataChannels"]}
+    assert set(before) == set(ids.values()), before
+    a, b, c = before[ids["a"]], before[ids["b"]], before[ids["c"]]
+    assert all(d["connected"] and d["channelsOpen"] == 1 for d in (a, b, c)), before
+    # a sent 5 + 2 messages and got 1 from b; b and c each got a's 5 + the after-garbage ones.
+    assert a["messagesReceived"] == 6 and a["bytesReceived"] >= 256 + 2 * BIG - 4096, a
+    assert b["messagesSent"] == 5 + 2 and c["messagesSent"] == 5 + 2, (b, c)
+    assert a["messagesSent"] == 2 and b["messagesReceived"] == 1 and c["messagesReceived"] == 1, (a, b, c)
+    assert all(d["messagesDropped"] == 0 for d in (a, b, c)), before
+    after = {d["participant"] for d in result["after"]["dataChannels"]}
+    assert after == {ids["a"], ids["b"]}, result["after"]
+    assert any(line.startswith("rooms_sfu_data_channels_open 2") for line in result["metrics"]), result["metrics"]
