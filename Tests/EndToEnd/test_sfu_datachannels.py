@@ -88,22 +88,35 @@ def unwrap(message) -> tuple[str, str]:
 
 def garbage_sctp(rng: random.Random, local_port: int, remote_port: int, tag: int, n: int) -> bytes:
     """Every 2nd packet random bytes (wrong checksum); the others a correct SCTP common header and checksum with
-    random chunks of harmless types (DATA on unknown streams with odd PPIDs, SACK, HEARTBEAT, unknown types), so
-    that usrsctp's chunk parser sees them. Never ABORT/SHUTDOWN/INIT: those would legitimately end the association."""
+    random chunks of types that must not end the association (DATA at random TSNs/streams with odd PPIDs,
+    so that usrsctp's chunk parser sees them. Never ABORT/SHUTDOWN/INIT, an empty DATA chunk or a SACK of
+    data never sent: those legitimately end it (RFC 9260)."""
     if n % 2 == 0:
         return os.urandom(rng.randint(1, 1200))
     chunks = b""
     for _ in range(rng.randint(1, 4)):
-        kind = rng.choice([0, 3, 4, 0x3F, 0x7F, 0xBF, 0xFF])
-        body = os.urandom(rng.randint(0, 64))
+        kind = rng.choice([0, 4, 0x3F, 0x7F, 0xBF, 0xFF])
+        body = os.urandom(rng.randint(1, 64))  # RFC 9260 §6.2: an empty DATA chunk earns an ABORT
         if kind == 0:  # DATA: TSN, stream, SSN, PPID, then payload
             body = struct.pack("!IHHI", rng.getrandbits(32), rng.randint(0, 65535), 0, rng.choice([50, 51, 53, 99])) + body
         length = 4 + len(body)
-        chunks += struct.pack("!BBH", kind, rng.getrandbits(8), length if rng.random() > 0.2 else rng.getrandbits(16))
+        chunks += struct.pack("!BBH", kind, rng.getrandbits(8), length)
         chunks += body + b"\0" * (-len(body) % 4)
     header = struct.pack("!HHI", local_port, remote_port, tag)
     checksum = crc32c(header + b"\0\0\0\0" + chunks)
     return header + struct.pack("<I", checksum) + chunks
+
+
+async def round_of_messages(peers: list[Peer]):
+    """Each peer sends one message; each other peer gets it, wrapped with the sender's id."""
+    for sender in peers:
+        receivers = [p for p in peers if p is not sender]
+        before = {p.name: len(p.received) for p in receivers}
+        text = f"round {time.monotonic()} from {sender.name}"
+        sender.channel.send(text)
+        for peer in receivers:
+            await wait_for(lambda: len(peer.received) > before[peer.name], 10, f"{peer.name} hears {sender.name}")
+            assert unwrap(peer.received[-1]) == (sender.id, text)
 
 
 async def exchange(workdir: str) -> dict:
@@ -144,22 +157,25 @@ async def exchange(workdir: str) -> dict:
             await wait_for(lambda: any(isinstance(m, str) and "reply from b" in m for m in peer.received), 10,
                            f"{peer.name} hears b")
         assert unwrap(a.received[-1]) == (b.id, "reply from b")
-        assert len(b.received) == 0
+        await asyncio.sleep(0.3)
+        assert len(b.received) == len(sent), "b must not get its own message back"
 
-        # Garbage inside A's DTLS association: the server survives, and A, B and C keep working.
-        sctp = a.pc.sctp.transport
+        # Garbage inside A's DTLS association. Random bytes (bad checksums) are dropped and disturb nobody, A included.
+        dtls = a.pc.sctp.transport
         rng = random.Random(8261)
-        for n in range(400):
-            await sctp.transport._send_data(garbage_sctp(rng, 5000, a.pc.sctp._remote_port or 5000,
-                                                         a.pc.sctp._remote_verification_tag, n))
+        for n in range(300):
+            await dtls._send_data(os.urandom(rng.randint(1, 1200)))
+        await asyncio.sleep(0.5)
+        await round_of_messages([a, b, c])
+        # Checksummed packets with A's verification tag and bogus chunks: usrsctp may answer what it takes for a
+        # protocol violation with an ABORT, which ends A's association only; B and C must not notice.
+        for n in range(300):
+            await dtls._send_data(garbage_sctp(rng, 5000, a.pc.sctp._remote_port or 5000,
+                                               a.pc.sctp._remote_verification_tag, n))
         await asyncio.sleep(1)
         assert server.healthy()
-        for sender, receivers in ((a, (b, c)), (c, (a, b))):
-            before = {p.name: len(p.received) for p in receivers}
-            sender.channel.send(f"after garbage from {sender.name}")
-            for peer in receivers:
-                await wait_for(lambda: len(peer.received) > before[peer.name], 10, f"{peer.name} after garbage")
-                assert unwrap(peer.received[-1]) == (sender.id, f"after garbage from {sender.name}")
+        a_survived = a.channel.readyState == "open"
+        await round_of_messages([a, b, c] if a_survived else [b, c])
 
         stats_before = session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"][f"Room:{ROOM}"]
 
@@ -168,13 +184,12 @@ async def exchange(workdir: str) -> dict:
         c_count = len(c.received)
         await wait_for(lambda: len(session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"]
                                    [f"Room:{ROOM}"]["dataChannels"]) == 2, 15, "c's connection gone")
-        a.channel.send("after c left")
-        await wait_for(lambda: any(isinstance(m, str) and "after c left" in m for m in b.received), 10, "b after c left")
+        await round_of_messages([a, b] if a_survived else [b])
         assert len(c.received) == c_count
 
         stats_after = session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"]["rooms"][f"Room:{ROOM}"]
         metrics = session.get(server.u("metrics"), timeout=10).text
-        return {"ids": {p.name: p.id for p in peers}, "before": stats_before, "after": stats_after,
+        return {"ids": {p.name: p.id for p in peers}, "aSurvivedGarbage": a_survived, "before": stats_before, "after": stats_after,
                 "metrics": [line for line in metrics.splitlines() if line.startswith("rooms_sfu_data")],
                 "healthy": server.healthy(), "log": server.log()[-3000:]}
     finally:
@@ -193,16 +208,20 @@ def scenario(workdir: str) -> dict:
 def test_data_channel_messages_reach_the_other_participants(tmp_path):
     result = in_private_network(noop, scenario, str(tmp_path), timeout=150)
     assert result["healthy"]
+    # usrsctp answers some mixes of bogus chunks with an ABORT (seen here after a burst of ERRORs): that ends A's
+    # association only, which the asserts below allow for; B and C are checked either way.
     ids = result["ids"]
     before = {d["participant"]: d for d in result["before"]["dataChannels"]}
     assert set(before) == set(ids.values()), before
     a, b, c = before[ids["a"]], before[ids["b"]], before[ids["c"]]
-    assert all(d["connected"] and d["channelsOpen"] == 1 for d in (a, b, c)), before
-    # a sent 5 + 2 messages and got 1 from b; b and c each got a's 5 + the after-garbage ones.
-    assert a["messagesReceived"] == 6 and a["bytesReceived"] >= 256 + 2 * BIG - 4096, a
-    assert b["messagesSent"] == 5 + 2 and c["messagesSent"] == 5 + 2, (b, c)
-    assert a["messagesSent"] == 2 and b["messagesReceived"] == 1 and c["messagesReceived"] == 1, (a, b, c)
+    assert all(d["connected"] and d["channelsOpen"] == 1 for d in (b, c)), before
+    assert a["connected"] == result["aSurvivedGarbage"], (a, result["aSurvivedGarbage"])
+    # b and c got a's 5, b's 1 (c only), and one per other peer per round; nothing was dropped.
+    assert a["messagesReceived"] >= 6 and a["bytesReceived"] >= 256 + 2 * BIG - 4096, a
+    assert b["messagesReceived"] == 1 + 2 and c["messagesReceived"] == 2, (b, c)
+    assert b["messagesSent"] >= 5 + 2 and c["messagesSent"] >= 5 + 1 + 2, (b, c)
     assert all(d["messagesDropped"] == 0 for d in (a, b, c)), before
     after = {d["participant"] for d in result["after"]["dataChannels"]}
     assert after == {ids["a"], ids["b"]}, result["after"]
-    assert any(line.startswith("rooms_sfu_data_channels_open 2") for line in result["metrics"]), result["metrics"]
+    open_now = 2 if result["aSurvivedGarbage"] else 1
+    assert any(line.startswith(f"rooms_sfu_data_channels_open {open_now}") for line in result["metrics"]), result["metrics"]
