@@ -225,3 +225,76 @@ def test_data_channel_messages_reach_the_other_participants(tmp_path):
     assert after == {ids["a"], ids["b"]}, result["after"]
     open_now = 2 if result["aSurvivedGarbage"] else 1
     assert any(line.startswith(f"rooms_sfu_data_channels_open {open_now}") for line in result["metrics"]), result["metrics"]
+
+
+async def speaker_and_whip(workdir: str) -> dict:
+    """A publishes a loud tone (RFC 6464 levels from aiortc) with a data channel over the channeling socket; B watches
+    over WHEP with a "rooms" channel and hears the server's Speaker event naming A; a WHIP publisher's chat messages
+    reach B wrapped with `whip:<resource>`."""
+    from sfu_aiortc_peers import ToneTrack
+
+    server = RoomsServer(Path(workdir) / "server",
+                         default_conf({"sfu": {"bind": "127.0.0.1", "port": str(MEDIA_PORT)}})).start()
+    session = http_session()
+    pcs = []
+    try:
+        a = Peer("a", server.ws_url)
+        pcs.append(a.pc)
+        a.pc.addTrack(ToneTrack())
+        await a.publish()
+        await asyncio.wait_for(a.opened.wait(), 20)
+        await asyncio.sleep(2)  # the router picks the loudest publisher every 500 ms
+
+        viewer = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pcs.append(viewer)
+        viewer.addTransceiver("audio", direction="recvonly")
+        events: list[str] = []
+        chat: list[str] = []
+        rooms_channel = viewer.createDataChannel("rooms")
+        rooms_channel.on("message", events.append)
+        chat_channel = viewer.createDataChannel("chat")
+        chat_channel.on("message", chat.append)
+        await viewer.setLocalDescription(await viewer.createOffer())
+        r = session.post(server.u(f"api/v1/whep/{ROOM}"), data=viewer.localDescription.sdp.encode(),
+                         headers={"Content-Type": "application/sdp"}, timeout=10)
+        assert r.status_code == 201, (r.status_code, r.text[:300])
+        await viewer.setRemoteDescription(RTCSessionDescription(r.text, "answer"))
+
+        def speaker_events():
+            return [json.loads(e) for e in events if isinstance(e, str) and '"Type":"Speaker"' in e]
+        # A has been talking for seconds before the viewer's "rooms" channel opens: the server sends the current
+        # speaker when the channel opens (changes would follow).
+        await wait_for(lambda: rooms_channel.readyState == "open", 20, "viewer's channels open")
+        await wait_for(speaker_events, 10, "a Speaker event")
+
+        whip = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pcs.append(whip)
+        whip_chat = whip.createDataChannel("chat")
+        whip_open = asyncio.Event()
+        whip_chat.on("open", whip_open.set)
+        whip.addTransceiver(ToneTrack(), direction="sendonly")
+        await whip.setLocalDescription(await whip.createOffer())
+        r = session.post(server.u(f"api/v1/whip/{ROOM}"), data=whip.localDescription.sdp.encode(),
+                         headers={"Content-Type": "application/sdp"}, timeout=10)
+        assert r.status_code == 201, (r.status_code, r.text[:300])
+        whip_resource = r.headers["Location"].rsplit("/", 1)[1]
+        await whip.setRemoteDescription(RTCSessionDescription(r.text, "answer"))
+        await asyncio.wait_for(whip_open.wait(), 20)
+        whip_chat.send("hello from whip")
+        await wait_for(lambda: chat, 10, "viewer hears the WHIP publisher")
+        return {"a": a.id, "speakerEvents": speaker_events(), "chat": chat, "whipResource": whip_resource,
+                "aReceived": a.received}
+    finally:
+        for pc in pcs:
+            await pc.close()
+        server.stop()
+
+
+def test_server_events_and_whip_whep_data_channels(tmp_path):
+    result = in_private_network(noop, lambda: asyncio.run(speaker_and_whip(str(tmp_path))), timeout=120)
+    events = result["speakerEvents"]
+    assert events, "no Speaker event on the viewer's rooms channel"
+    assert events[0]["Session"] == result["a"] and 0 < events[0]["Level"] <= 127, events
+    assert [unwrap(m) for m in result["chat"]] == [("whip:" + result["whipResource"], "hello from whip")]
+    # The viewer never sent anything; A got the WHIP publisher's message on its own "chat" channel.
+    assert [unwrap(m) for m in result["aReceived"]] == [("whip:" + result["whipResource"], "hello from whip")]

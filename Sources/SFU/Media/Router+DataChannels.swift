@@ -32,10 +32,21 @@ extension Router {
         }
     }
 
-    /// Room events for clients on their "rooms" channel.
+    /// Room events for clients on their "rooms" channel: each change of active speaker.
     func sendActiveSpeakerEvent(participant: String, loudness: Int) {
-        let event = "{\"Type\":\"Speaker\",\"Session\":\(DataRelayEnvelope.jsonString(participant)),\"Level\":\(loudness)}"
-        send(Array(event.utf8), isText: true, label: Self.eventsLabel, except: nil)
+        send(Self.speakerEvent(participant: participant, loudness: loudness), isText: true, label: Self.eventsLabel, except: nil)
+    }
+
+    /// A "rooms" channel that opens gets the current speaker at once (changes follow as they happen).
+    func transport(_ transport: MediaTransport, didOpen channel: DataChannel) {
+        guard channel.label == Self.eventsLabel, let current = activeSpeakerEvent,
+              let sessions = (transport as? WebRtcTransport)?.dataChannels else { return }
+        sessions.send(Self.speakerEvent(participant: current.participant, loudness: current.loudness), isText: true,
+                      on: channel.stream)
+    }
+
+    static func speakerEvent(participant: String, loudness: Int) -> [UInt8] {
+        Array("{\"Type\":\"Speaker\",\"Session\":\(DataRelayEnvelope.jsonString(participant)),\"Level\":\(loudness)}".utf8)
     }
 }
 

@@ -11,10 +11,13 @@ protocol MediaTransportDelegate: AnyObject {
     func transportDidClose(_ transport: MediaTransport)
     /// A data channel message from the peer (WebRtcTransport with negotiated data channels only).
     func transport(_ transport: MediaTransport, didReceiveData data: [UInt8], isText: Bool, on channel: DataChannel)
+    /// The peer opened a data channel.
+    func transport(_ transport: MediaTransport, didOpen channel: DataChannel)
 }
 
 extension MediaTransportDelegate {
     func transport(_ transport: MediaTransport, didReceiveData data: [UInt8], isText: Bool, on channel: DataChannel) {}
+    func transport(_ transport: MediaTransport, didOpen channel: DataChannel) {}
 }
 
 /// One connection of a room, confined to its router's loop.

@@ -74,6 +74,7 @@ public final class WebRtcTransport: MediaTransport {
         session.onMessage = { [unowned self] channel, isText, data in
             self.delegate?.transport(self, didReceiveData: data, isText: isText, on: channel)
         }
+        session.onChannelOpen = { [unowned self] channel in self.delegate?.transport(self, didOpen: channel) }
         dataChannels = session
     }
 
