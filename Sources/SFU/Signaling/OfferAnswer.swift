@@ -9,6 +9,8 @@
 // a=ssrc-group:SIM names the layers' SSRCs. Subscribers get one stream per track (the SFU picks the layer).
 // RTX: accepted from publishers (one repair SSRC per layer); answered on subscriber video m-lines that offer it,
 // with our own RTX SSRC in an a=ssrc-group:FID.
+// Data channels: the first m=application section for webrtc-datachannel (RFC 8841, or legacy sctpmap) is answered
+// with our sctp-port and max-message-size, in the BUNDLE; later ones are rejected.
 // Pure functions over SessionDescription: no I/O, no transport state.
 
 /// Why an offer cannot be answered.
