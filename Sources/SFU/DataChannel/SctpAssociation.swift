@@ -203,8 +203,9 @@ final class SctpAssociation {
     }
 
     private func readAll() {
-        // Bounded: a burst of input yields at most this many reads per flush; usrsctp's upcall brings us back.
-        for _ in 0 ..< 4096 {
+        // Bounded, so that one peer's burst cannot hold the loop: after this many reads the rest waits for the next
+        // turn of the loop.
+        for _ in 0 ..< 1024 {
             guard state != .closed else { return }
             var stream: UInt16 = 0, ppid: UInt32 = 0, flags: Int32 = 0
             let count = receiveBuffer.withUnsafeMutableBytes {
@@ -219,6 +220,7 @@ final class SctpAssociation {
                 assemble(bytes, stream: stream, ppid: ppid, complete: roomssctp_is_end_of_record(flags) != 0)
             }
         }
+        eventLoop.execute { [weak self] in self?.flush() }
     }
 
     private func assemble(_ bytes: [UInt8], stream: UInt16, ppid: UInt32, complete: Bool) {
