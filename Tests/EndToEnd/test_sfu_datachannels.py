@@ -12,9 +12,12 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import struct
 import time
 from pathlib import Path
+
+import pytest
 
 import aioice.ice
 
@@ -298,3 +301,110 @@ def test_server_events_and_whip_whep_data_channels(tmp_path):
     assert [unwrap(m) for m in result["chat"]] == [("whip:" + result["whipResource"], "hello from whip")]
     # The viewer never sent anything; A got the WHIP publisher's message on its own "chat" channel.
     assert [unwrap(m) for m in result["aReceived"]] == [("whip:" + result["whipResource"], "hello from whip")]
+
+
+DATA_PAGE = r"""<!doctype html>
+<html><head><meta charset="utf-8"><title>rooms data channel peer</title></head><body><script>
+window.pcs = {};
+window.logs = [];
+window.received = [];
+function note(s) { window.logs.push((performance.now() / 1000).toFixed(2) + " " + s); }
+function checksum(bytes) { let s = 0; for (let i = 0; i < bytes.length; i++) s = (s * 31 + bytes[i]) >>> 0; return s; }
+window.startData = async function (name) {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pc.onconnectionstatechange = () => note(name + " connection " + pc.connectionState);
+  window.pcs[name] = pc;
+  const channel = pc.createDataChannel("chat");
+  channel.binaryType = "arraybuffer";
+  channel.onopen = () => note("chat open");
+  channel.onmessage = (e) => {
+    if (typeof e.data === "string") { window.received.push({ text: e.data }); return; }
+    const bytes = new Uint8Array(e.data);
+    window.received.push({ length: bytes.length, checksum: checksum(bytes), head: Array.from(bytes.slice(0, 8)) });
+  };
+  window.channel = channel;
+  await pc.setLocalDescription(await pc.createOffer());
+  return pc.localDescription.sdp;
+};
+window.setAnswer = async function (name, sdp) { await window.pcs[name].setRemoteDescription({ type: "answer", sdp }); };
+window.channelState = async function () { return window.channel.readyState; };
+window.sendText = async function (text) { window.channel.send(text); };
+window.sendPattern = async function (n) {
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i * 7 + 3) & 255;
+  window.channel.send(bytes);
+};
+window.receivedMessages = async function () { return window.received; };
+</script></body></html>
+"""
+
+
+def checksum(data: bytes) -> int:
+    s = 0
+    for b in data:
+        s = (s * 31 + b) & 0xFFFFFFFF
+    return s
+
+
+async def chromium_and_aiortc(workdir: str) -> dict:
+    """Headless Chromium (WHIP, data-only) and an aiortc peer (channeling) in one room exchange text and binary."""
+    from sfu_chromium_peers import call, make_browser
+
+    server = RoomsServer(Path(workdir) / "server",
+                         default_conf({"sfu": {"bind": "127.0.0.1", "port": str(MEDIA_PORT)}})).start()
+    session = http_session()
+    page = Path(workdir) / "data.html"
+    page.write_text(DATA_PAGE)
+    driver = None
+    peer = None
+    try:
+        peer = Peer("p", server.ws_url)
+        await peer.publish()
+        await asyncio.wait_for(peer.opened.wait(), 20)
+
+        driver = await asyncio.to_thread(make_browser, os.path.join(workdir, "profile"), 640, 480)
+        await asyncio.to_thread(driver.get, "file://" + str(page))
+        offer = await asyncio.to_thread(call, driver, "startData", "pub")
+        r = session.post(server.u(f"api/v1/whip/{ROOM}"), data=offer.encode(), headers={"Content-Type": "application/sdp"},
+                         timeout=10)
+        assert r.status_code == 201, (r.status_code, r.text[:300])
+        resource = r.headers["Location"].rsplit("/", 1)[1]
+        await asyncio.to_thread(call, driver, "setAnswer", "pub", r.text)
+        deadline = time.monotonic() + 20
+        while await asyncio.to_thread(call, driver, "channelState") != "open":
+            assert time.monotonic() < deadline, driver.execute_script("return window.logs;")
+            await asyncio.sleep(0.1)
+
+        await asyncio.to_thread(call, driver, "sendText", "hello from chromium")
+        await asyncio.to_thread(call, driver, "sendPattern", BIG)
+        await wait_for(lambda: len(peer.received) >= 2, 15, "aiortc hears chromium")
+        pattern = bytes((i * 7 + 3) & 255 for i in range(BIG))
+
+        peer.channel.send("hello from aiortc")
+        peer.channel.send(bytes(range(256)))
+        peer.channel.send(pattern)
+        deadline = time.monotonic() + 15
+        while len(got := await asyncio.to_thread(call, driver, "receivedMessages")) < 3:
+            assert time.monotonic() < deadline, got
+            await asyncio.sleep(0.1)
+        return {"resource": resource, "peer": peer.id, "aiortcGot": peer.received[:2], "chromiumGot": got,
+                "patternChecksum": checksum(pattern), "bytesChecksum": checksum(bytes(range(256)))}
+    finally:
+        if driver:
+            driver.quit()
+        if peer:
+            await peer.leave()
+        server.stop()
+
+
+def test_chromium_and_aiortc_exchange_data_channel_messages(tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium/chromedriver not installed (scripts/install-deps test)")
+    result = in_private_network(noop, lambda: asyncio.run(chromium_and_aiortc(str(tmp_path))), timeout=150)
+    text, binary = result["aiortcGot"]
+    assert unwrap(text) == ("whip:" + result["resource"], "hello from chromium")
+    assert binary == bytes((i * 7 + 3) & 255 for i in range(BIG))
+    got = result["chromiumGot"]
+    assert json.loads(got[0]["text"]) == {"From": result["peer"], "Data": "hello from aiortc"}, got
+    assert got[1] == {"length": 256, "checksum": result["bytesChecksum"], "head": list(range(8))}, got
+    assert got[2]["length"] == BIG and got[2]["checksum"] == result["patternChecksum"], got
