@@ -61,7 +61,8 @@ final class SctpAssociation {
     /// Output produced on usrsctp's timer thread waits here for the loop (see `enqueue`).
     private let pending = NIOLockedValueBox(PendingOutput())
     private var partial: [UInt16: (ppid: UInt32, data: [UInt8], oversize: Bool)] = [:]
-    private var receiveBuffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Allocated on the first read: an association that never receives costs no buffer.
+    private var receiveBuffer: [UInt8] = []
 
     struct PendingOutput {
         var packets: [[UInt8]] = []
@@ -203,6 +204,7 @@ final class SctpAssociation {
     }
 
     private func readAll() {
+        if receiveBuffer.isEmpty { receiveBuffer = [UInt8](repeating: 0, count: 1 << 16) }
         // Bounded, so that one peer's burst cannot hold the loop: after this many reads the rest waits for the next
         // turn of the loop.
         for _ in 0 ..< 1024 {

@@ -29,6 +29,8 @@ final class DataChannelSessionTests: XCTestCase {
         var opened: [DataChannel] = []
         /// Test hook: mangle packets from the client before the server sees them.
         var mangle: (([UInt8]) -> [UInt8])?
+        /// Test hook: the client stops reading (its packets from the server are lost, as with a stalled peer).
+        var clientStalled = false
     }
 
     func makePair(serverMax: Int = 65_536, clientMax: Int = 65_536) throws -> Pair {
@@ -39,7 +41,7 @@ final class DataChannelSessionTests: XCTestCase {
             let logger = Logger(label: "test")
             pair.server = try DataChannelSession(eventLoop: loop, parameters: DataChannelParameters(remoteMaxMessageSize: serverMax),
                                                  isDtlsServer: true, logger: logger) { packet in
-                loop.execute { pair.client?.receive(packet) }
+                loop.execute { if !pair.clientStalled { pair.client?.receive(packet) } }
             }
             pair.client = try DataChannelSession(eventLoop: loop, parameters: DataChannelParameters(remoteMaxMessageSize: clientMax),
                                                  isDtlsServer: false, logger: logger) { packet in
@@ -96,6 +98,26 @@ final class DataChannelSessionTests: XCTestCase {
         XCTAssertEqual(stats.bytesReceived, big.count + (0 ..< 50).reduce(0) { $0 + "msg \($1)".utf8.count })
         XCTAssertEqual(stats.messagesSent, 1)
         XCTAssertEqual(stats.channelsOpen, 1)
+    }
+
+    func testStalledReceiverGetsDropsAndNeverBlocksTheSender() throws {
+        let pair = try makePair()
+        try loop.submit { _ = pair.client.open(label: "chat") }.wait()
+        try waitUntil("open") { pair.server.channels[0] != nil }
+        let message = [UInt8](repeating: 7, count: 60 * 1024)
+        let results = try loop.submit { () -> [Bool] in
+            pair.clientStalled = true
+            // 3 MiB towards a peer that reads nothing: the 1 MiB send buffer fills, the rest is dropped at once.
+            return (0 ..< 50).map { _ in pair.server.send(message, isText: false, on: 0) }
+        }.wait()
+        XCTAssertTrue(results.prefix(3).allSatisfy { $0 }, "the first messages fit the buffer")
+        XCTAssertTrue(results.contains(false), "a full buffer drops instead of queueing without bound")
+        let stats = try loop.submit { pair.server.statistics }.wait()
+        XCTAssertEqual(stats.messagesSent + stats.messagesDropped, 50)
+        XCTAssertGreaterThan(stats.messagesDropped, 0)
+        // The stalled peer's direction does not hold up the other one.
+        try loop.submit { XCTAssertTrue(pair.client.send(Array("still here".utf8), isText: true, on: 0)) }.wait()
+        try waitUntil("the server still hears the client") { pair.serverReceived.last?.data == Array("still here".utf8) }
     }
 
     func testServerOpenedChannelUsesOddStreams() throws {
