@@ -2,7 +2,8 @@
 private network namespace (browser_support.private_network).
 
 Three browsers join the same room and exercise participants, media through the SFU (two remote videos decoding in
-each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), chat (typing,
+each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), reactions
+over a data channel, chat (typing,
 delivered marks), profile changes, buddy pictures, reload with the same identity, the PIN flow, signing in and a
 server restart.
 
