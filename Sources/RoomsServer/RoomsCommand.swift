@@ -204,7 +204,10 @@ struct RoomsCommand: AsyncParsableCommand {
             whip: WHIPEndpoints(config: cfg, hub: hub), mx: mx)
         let ws = WebSocketEndpoint(config: cfg, hub: hub, users: userModes, responder: responder, logger: logger)
 
+        // ServiceGroup shuts services down in reverse order: the SFU goes first in the list so that it stops last,
+        // after the HTTP server has closed the WebSockets whose sessions release their transports on it.
         var services: [any Service] = []
+        if let sfu { services.append(sfu) }
         for address in cfg.httpListen {
             guard let (host, port) = parseListen(address) else { continue }
             let app = Application(
@@ -223,7 +226,6 @@ struct RoomsCommand: AsyncParsableCommand {
             services.append(app)
         }
         services.append(RoomSweeper(hub: hub))
-        if let sfu { services.append(sfu) }
         if let dialIn { services.append(dialIn) }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

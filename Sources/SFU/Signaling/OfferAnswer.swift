@@ -169,7 +169,7 @@ enum OfferAnswer {
                 sections.append(dataChannelSection(for: offered, mid: mid, local: local))
                 continue
             }
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .sendonly || offered.direction == .sendrecv,
                   let codec = offered.codecs.first(where: { isSupported($0, kind: kind) }) else {
                 sections.append(rejected(offered))
@@ -230,7 +230,7 @@ enum OfferAnswer {
                 sections.append(dataChannelSection(for: offered, mid: mid, local: local))
                 continue
             }
-            guard let kind = MediaKind(rawValue: offered.kind), offered.port != 0,
+            guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .recvonly || offered.direction == .sendrecv else {
                 sections.append(rejected(offered))
                 continue
@@ -294,7 +294,7 @@ enum OfferAnswer {
     }
 
     static func dataChannelParameters(of section: SDPMediaSection) -> DataChannelParameters? {
-        guard section.kind == "application", section.port != 0 else { return nil }
+        guard section.kind == "application", section.isOffered else { return nil }
         var port: Int?
         if isLegacySctp(section) {
             // a=sctpmap:5000 webrtc-datachannel 1024: the m-line's format is the SCTP port.

@@ -27,6 +27,10 @@ extension SDPMediaSection {
 
     public func has(_ attribute: SDPAttribute) -> Bool { attributes.contains(attribute) }
 
+    /// Whether the offerer wants this m-line at all. Port 0 normally rejects it, except with `a=bundle-only`
+    /// (RFC 8843 §6): Firefox offers every m-line after the first that way, to be carried on the bundle's transport.
+    public var isOffered: Bool { port != 0 || has(.flag("bundle-only")) }
+
     public var mid: String? { attributes.lazy.compactMap { if case .mid(let v) = $0 { return v } else { return nil } }.first }
 
     public var direction: SDPDirection? {

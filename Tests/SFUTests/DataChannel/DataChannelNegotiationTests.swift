@@ -90,6 +90,17 @@ final class DataChannelNegotiationTests: XCTestCase {
         XCTAssertEqual(answer.bundleMids, ["0"])
     }
 
+    func testBundleOnlyDataSectionIsAccepted() throws {
+        // Firefox offers later sections of a max-bundle group with port 0 and a=bundle-only (RFC 8843 §7.5).
+        let bundleOnly = ["m=application 0 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0", "a=bundle-only", "a=mid:1",
+                          "a=sctp-port:5000", "a=max-message-size:1073741823"]
+        let sdp = try OfferAnswer.parse(Self.offer(audio: true, application: bundleOnly))
+        XCTAssertEqual(OfferAnswer.dataChannelParameters(in: sdp)?.remoteMaxMessageSize, DataChannelSession.maxMessageSize)
+        let answer = try OfferAnswer.answerPublish(sdp, local: local).answer
+        XCTAssertEqual(answer.media.map(\.port), [40000, 40000])
+        XCTAssertEqual(answer.bundleMids, ["0", "1"])
+    }
+
     func testOnlyTheFirstDataSectionIsAccepted() throws {
         let second = ["m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=mid:2", "a=sctp-port:5000"]
         let sdp = try OfferAnswer.parse(Self.offer(application: Self.modern + ["a=ice-ufrag:WpXE", "a=ice-pwd:NbU1ffBrtXrpZLGfDPGWjK"] + second))
