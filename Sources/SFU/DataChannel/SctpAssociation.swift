@@ -274,7 +274,7 @@ final class SctpAssociation {
 // MARK: - The process-wide stack
 
 /// usrsctp is one stack per process: initialised once without its own threads (no raw sockets, no UDP
-/// encapsulation), its clock driven from one thread of ours every 10 ms. Associations are registered by a numeric
+/// encapsulation), its clock driven from one thread of ours every 10 ms while it has associations. Associations are registered by a numeric
 /// id that doubles as their AF_CONN address, so that a late callback for a closed association finds nothing.
 final class UsrSctpStack: @unchecked Sendable {
     // @unchecked: `associations` and `nextID` are guarded by `lock`; the rest is immutable after init.
@@ -294,13 +294,27 @@ final class UsrSctpStack: @unchecked Sendable {
         _ = usrsctp_sysctl_set_sctp_ecn_enable(0)
         // Retransmission timers matter for data channels only: a thread of their own keeps them off the media loops.
         clock = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Ticks usrsctp's clock every 10 ms while associations exist, and 5 s beyond (usrsctp frees closed ones on timers).
+    /// Called with `lock` held.
+    private func startClockIfNeeded() {
+        guard timer == nil else { return }
         var last = NIODeadline.now()
-        timer = clock.next().scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+        var idleTicks = 0
+        timer = clock.next().scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [unowned self] task in
             let now = NIODeadline.now()
             let elapsed = (now - last).nanoseconds / 1_000_000
-            guard elapsed > 0 else { return }
-            last = last + .milliseconds(elapsed)
-            usrsctp_handle_timers(UInt32(clamping: elapsed))
+            if elapsed > 0 {
+                last = last + .milliseconds(elapsed)
+                usrsctp_handle_timers(UInt32(clamping: elapsed))
+            }
+            self.lock.withLock {
+                idleTicks = self.associations.isEmpty ? idleTicks + 1 : 0
+                guard idleTicks >= 500 else { return }
+                task.cancel()
+                self.timer = nil
+            }
         }
     }
 
@@ -312,7 +326,10 @@ final class UsrSctpStack: @unchecked Sendable {
     }
 
     func register(_ association: SctpAssociation) {
-        lock.withLock { associations[UInt(bitPattern: association.address)] = Weak(association: association) }
+        lock.withLock {
+            associations[UInt(bitPattern: association.address)] = Weak(association: association)
+            startClockIfNeeded()
+        }
     }
 
     func unregister(_ id: UInt) {
