@@ -11,6 +11,8 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
     .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // SCTP for WebRTC data channels (AF_CONN: packets travel inside our DTLS association).
+    .systemLibrary(name: "CUSRSCTP", pkgConfig: "usrsctp", providers: [.apt(["libusrsctp-dev"])]),
 ]
 
 // Swift 5 language mode: the packet path and the hub use explicit ownership (event loops, actors);
@@ -47,8 +49,9 @@ let package = Package(
         .target(
             name: "SFU",
             dependencies: [
-                "COpenSSL", "CSRTP", "CSFUShim",
+                "COpenSSL", "CSRTP", "CSFUShim", "CUSRSCTP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,7 +2,8 @@
 private network namespace (browser_support.private_network).
 
 Three browsers join the same room and exercise participants, media through the SFU (two remote videos decoding in
-each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), chat (typing,
+each, screenshots with non-black tiles, mute and camera-off and screen share seen on the others' tiles), reactions
+over a data channel, chat (typing,
 delivered marks), profile changes, buddy pictures, reload with the same identity, the PIN flow, signing in and a
 server restart.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from urllib.request import urlopen
 from pathlib import Path
 
 import pytest
@@ -182,6 +184,29 @@ def test_screen_share_appears_on_the_others(env):
     # Publisher and subscribers renegotiated their existing connections: no new transport connected.
     assert connected_transports(env) == transports, "screen sharing made new SFU connections instead of renegotiating"
     assert frames_keep_coming(b, tile_selector(aid)), "A's camera still decoding on B after the screen share"
+
+
+def reactions_on(driver, session_id):
+    return js(driver, "return [...document.querySelectorAll(arguments[0] + ' .tile-reaction')].map(e => e.textContent)",
+              tile_selector(session_id))
+
+
+def test_reactions_reach_the_others_over_a_data_channel(env):
+    # The publisher connection (recreated by the screen share above) carries a "reactions" data channel; the SFU
+    # relays what A sends to B's and C's channels (docs/sfu-signaling.md, "Data channels").
+    a, b, c = env["a"], env["b"], env["c"]
+    aid, bid = self_id(a), self_id(b)
+    wait_for(lambda: js(a, "return window.__rooms.sfu.publisher?.reactions?.readyState") == "open", message="A's channel open")
+    a.find_element(By.ID, "react-0").click()  # 👍
+    for d in (b, c):
+        wait_for(lambda: reactions_on(d, aid) == ["👍"], message="A's reaction on A's tile")
+    assert reactions_on(a, aid) == ["👍"], "A sees its own reaction (shown locally, not echoed)"
+    b.find_element(By.ID, "react-4").click()  # 🎉
+    for d in (a, c):
+        wait_for(lambda: reactions_on(d, bid) == ["🎉"], message="B's reaction on B's tile")
+    metrics = urlopen(env["server"].url + "metrics", timeout=5).read().decode()
+    received = [float(line.split()[1]) for line in metrics.splitlines() if line.startswith("rooms_sfu_data_messages_received ")]
+    assert received and received[0] >= 2, metrics[-800:]
 
 
 def test_chat_typing_and_delivered_marks(env):

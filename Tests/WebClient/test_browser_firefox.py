@@ -3,7 +3,7 @@ headless Chromium (Selenium), in a private network namespace with a routed veth 
 
 Checks what a Firefox user would notice: both publish (Firefox offers its video m-line `bundle-only` with port 0 and
 three simulcast layers), each decodes the other's camera and receives its microphone, mute and camera-off show on
-the other side, and leaving removes the tile.
+the other side, reactions cross over the data channels, and leaving removes the tile.
 
 Needs: apt-get install -y firefox-esr chromium chromium-driver iproute2; pip install selenium marionette-driver.
 """
@@ -131,6 +131,22 @@ def test_mute_and_camera_off_cross_browsers(env):
     firefox.js("document.getElementById('toggle-mic').click(); document.getElementById('toggle-cam').click();")
     chromium.find_element("id", "toggle-mic").click()
     assert frames_keep_coming(chromium, tile_selector(fox_id), count=5, timeout=15), media_state(chromium)
+
+
+def test_reactions_cross_browsers(env):
+    # Data channels: both publisher connections carry a "reactions" channel (Firefox offers its m=application
+    # bundle-only too); the SFU relays each side's reaction to the other.
+    firefox, chromium = env["firefox"], env["chromium"]
+    fox_id, chrome_id = firefox.js(FIREFOX_STATE)["selfId"], self_id(chromium)
+    reactions = "return [...document.querySelectorAll(arguments[0] + ' .tile-reaction')].map(e => e.textContent)"
+    wait_for(lambda: firefox.js("return window.__rooms.sfu.publisher?.reactions?.readyState") == "open",
+             message="Firefox's reactions channel open")
+    wait_for(lambda: js(chromium, "return window.__rooms.sfu.publisher?.reactions?.readyState") == "open",
+             message="Chromium's reactions channel open")
+    firefox.js("document.getElementById('react-1').click();")  # ❤️
+    wait_for(lambda: js(chromium, reactions, tile_selector(fox_id)) == ["❤️"], message="Firefox's reaction at Chromium")
+    chromium.find_element("id", "react-2").click()  # 😂
+    wait_for(lambda: firefox.js(reactions, tile_selector(chrome_id)) == ["😂"], message="Chromium's reaction in Firefox")
 
 
 def test_codec_firefox_cannot_decode_is_reported_not_sent(env):

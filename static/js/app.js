@@ -140,6 +140,7 @@ export class App {
       this.scheduleRender();
     });
     this.sfu.on("speaker", (id) => this.store.dispatch({ type: "speaker", id }));
+    this.sfu.on("reaction", ({ session, emoji }) => this.view?.showReaction(session, emoji));
     this.sfu.on("quality", (q) => {
       if (!this.view || (q.rtt === null && q.loss === null)) return;
       this.mediaQualityAt = Date.now();
@@ -329,6 +330,9 @@ export class App {
         toggleScreen: () => this.toggleScreen(),
         editProfile: () => this.profileDialog.open({ name: this.prefs.name, message: this.profile.message, picture: this.profile.picture }),
         leave: () => this.leave(),
+        react: (emoji) => {
+          if (this.sfu.sendReaction(emoji)) this.view?.showReaction(this.store.state.selfId, emoji);
+        },
       },
     });
     const origToggle = this.view.toggleSidebar.bind(this.view);

@@ -52,7 +52,8 @@ extension Hub {
             // connection); any other offer replaces the publication with a new connection.
             let old = publication(of: session.id, in: roomId)
             do {
-                let result = try await media.publish(room: roomId, offer: sdp, renegotiating: old?.transportID)
+                let result = try await media.publish(room: roomId, offer: sdp, participant: session.id,
+                                                     renegotiating: old?.transportID)
                 if let old, !result.renegotiated { await media.close(room: roomId, transportID: old.transportID) }
                 var tracks: [String: TrackInfo] = [:]
                 for section in result.sections {
@@ -81,7 +82,7 @@ extension Hub {
             // An offer from the current subscriber connection renegotiates it (docs/sfu-signaling.md).
             let current = locked { subscriberTransports[session.id] }
             do {
-                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own,
+                let result = try await media.subscribe(room: roomId, offer: sdp, excludingTransports: own, participant: session.id,
                                                        renegotiating: current?.room == roomId ? current?.transportID : nil)
                 let byTrack = Dictionary(tracks(in: roomId, except: session.id).map { ($0.Track, $0) }, uniquingKeysWith: { a, _ in a })
                 let mapped: [TrackInfo] = result.sections.compactMap { s in
@@ -199,7 +200,7 @@ extension Hub {
     /// A WHIP publisher: its tracks join the room's track list under the pseudo session `whip:<transport id>`.
     public func publishExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
         guard let media else { throw ExternalMediaError.unavailable }
-        let result = try await media.publish(room: roomId, offer: offer)
+        let result = try await media.publish(room: roomId, offer: offer, participant: nil)
         let owner = "whip:" + result.transportID
         var tracks: [String: TrackInfo] = [:]
         for s in result.sections {
@@ -230,7 +231,7 @@ extension Hub {
     /// A WHEP viewer: every track the room has now.
     public func subscribeExternal(roomId: String, offer: String) async throws -> MediaNegotiation {
         guard let media else { throw ExternalMediaError.unavailable }
-        return try await media.subscribe(room: roomId, offer: offer, excludingTransports: [])
+        return try await media.subscribe(room: roomId, offer: offer, excludingTransports: [], participant: nil)
     }
 
     /// `DELETE` of a WHIP or WHEP resource.

@@ -5,25 +5,41 @@ import Foundation
 public protocol RoomMedia: Sendable {
     func publish(room: String, offer: String) async throws -> MediaNegotiation
     func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation
+    func close(room: String, transportID: String) async
+    func publish(room: String, offer: String, participant: String?) async throws -> MediaNegotiation
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?) async throws
+        -> MediaNegotiation
     /// Like `publish`/`subscribe`, but an offer from the connection `existing` (same ICE and DTLS) renegotiates it:
     /// the result then has the same transport id and `renegotiated` set.
-    func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation
-    func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?) async throws
+    func publish(room: String, offer: String, participant: String?, renegotiating existing: String?) async throws
         -> MediaNegotiation
-    func close(room: String, transportID: String) async
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?,
+                   renegotiating existing: String?) async throws -> MediaNegotiation
     /// A subscriber's simulcast wish for one track on its subscriber connection (SfuLayer): tile size in device
     /// pixels and/or a layer by rid or q/h/f.
     func setLayer(room: String, transportID: String, trackID: String, maxWidth: Int?, maxHeight: Int?, layer: String?) async
 }
 
 extension RoomMedia {
-    /// Media that cannot renegotiate makes a new connection every time.
-    public func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation {
+    /// `participant`: the channeling session the connection belongs to (its data channel messages are relayed to
+    /// the room's other participants under this id); nil for WHIP/WHEP clients. Media without data channels ignores it.
+    public func publish(room: String, offer: String, participant: String?) async throws -> MediaNegotiation {
         try await publish(room: room, offer: offer)
     }
 
-    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?)
-        async throws -> MediaNegotiation {
+    /// Media that cannot renegotiate makes a new connection every time.
+    public func publish(room: String, offer: String, participant: String?, renegotiating existing: String?) async throws
+        -> MediaNegotiation {
+        try await publish(room: room, offer: offer, participant: participant)
+    }
+
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?,
+                          renegotiating existing: String?) async throws -> MediaNegotiation {
+        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports, participant: participant)
+    }
+
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?) async throws
+        -> MediaNegotiation {
         try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports)
     }
 

@@ -44,23 +44,37 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
     }
 
     func publish(room: String, offer: String) async throws -> MediaNegotiation {
-        try await publish(room: room, offer: offer, renegotiating: nil)
+        try await publish(room: room, offer: offer, participant: nil)
     }
 
     func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws -> MediaNegotiation {
-        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports, renegotiating: nil)
+        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports, participant: nil)
     }
 
-    func publish(room: String, offer: String, renegotiating existing: String?) async throws -> MediaNegotiation {
-        let (id, answer) = try await sfu.publish(room: room, offer: offer, renegotiating: existing)
+    func publish(room: String, offer: String, participant: String?) async throws -> MediaNegotiation {
+        try await publish(room: room, offer: offer, participant: participant, renegotiating: nil)
+    }
+
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?) async throws
+        -> MediaNegotiation {
+        try await subscribe(room: room, offer: offer, excludingTransports: excludingTransports, participant: participant,
+                            renegotiating: nil)
+    }
+
+    /// Data channel messages carry their sender: the channeling session id, or for WHIP/WHEP clients
+    /// `whip:<resource>` / `whep:<resource>` (as their tracks' `Session`).
+    func publish(room: String, offer: String, participant: String?, renegotiating existing: String?) async throws
+        -> MediaNegotiation {
+        let (id, answer) = try await sfu.publish(room: room, offer: offer, renegotiating: existing,
+                                                 participant: { participant ?? "whip:" + $0 })
         return MediaNegotiation(transportID: id, answer: answer, sections: try Self.sections(offer, answer: answer, fromOffer: true),
                                 renegotiated: existing != nil && id == existing)
     }
 
-    func subscribe(room: String, offer: String, excludingTransports: Set<String>, renegotiating existing: String?)
-        async throws -> MediaNegotiation {
+    func subscribe(room: String, offer: String, excludingTransports: Set<String>, participant: String?,
+                   renegotiating existing: String?) async throws -> MediaNegotiation {
         let result = try await sfu.subscription(room: room, offer: offer, excludingTransports: excludingTransports,
-                                                renegotiating: existing)
+                                                renegotiating: existing, participant: { participant ?? "whep:" + $0 })
         return MediaNegotiation(transportID: result.transportID, answer: result.answer,
                                 sections: try Self.sections(offer, answer: result.answer, fromOffer: false),
                                 unsupported: result.unsupported.map { .init(trackID: $0.trackID, kind: $0.kind, codec: $0.codec) },
@@ -113,6 +127,7 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
                     ("transportCCFeedbackSent", i(r.feedback.transportCCFeedbackSent)),
                     ("videoProducers", .array(r.videoProducers.map(Self.producerDocument))),
                     ("videoConsumers", .array(r.videoConsumers.map(Self.consumerDocument))),
+                    ("dataChannels", .array(r.dataChannels.map(Self.dataChannelDocument))),
                 ]))
             })),
         ])
@@ -147,6 +162,19 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
         ])
     }
 
+    /// The data channels of one connection (docs/sfu-signaling.md, "Data channels").
+    static func dataChannelDocument(_ d: SFUDataChannelReport) -> JSONValue {
+        func i(_ v: Int) -> JSONValue { .int(Int64(v)) }
+        let s = d.statistics
+        return .object([
+            ("transport", .string(d.transportID)), ("participant", .string(d.participant)), ("connected", .bool(d.connected)),
+            ("channelsOpen", i(s.channelsOpen)), ("channelsOpened", i(s.channelsOpened)),
+            ("messagesReceived", i(s.messagesReceived)), ("bytesReceived", i(s.bytesReceived)),
+            ("messagesSent", i(s.messagesSent)), ("bytesSent", i(s.bytesSent)),
+            ("messagesDropped", i(s.messagesDropped)), ("messagesRefused", i(s.messagesRefused)),
+        ])
+    }
+
     /// Gauges for `/metrics`, refreshed at scrape time.
     func recordMetrics() async {
         let (socket, rooms) = await sfu.report()
@@ -160,6 +188,14 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
         Gauge(label: "rooms_sfu_keyframe_requests_sent").record(rooms.reduce(0) { $0 + $1.feedback.keyframeRequestsSent })
         Gauge(label: "rooms_sfu_transport_cc_feedback_sent").record(rooms.reduce(0) { $0 + $1.feedback.transportCCFeedbackSent })
         Gauge(label: "rooms_sfu_layer_switches").record(rooms.reduce(0) { $0 + $1.videoConsumers.reduce(0) { $0 + $1.layerSwitches } })
+        let data = rooms.flatMap(\.dataChannels).map(\.statistics)
+        Gauge(label: "rooms_sfu_data_channels_open").record(data.reduce(0) { $0 + $1.channelsOpen })
+        Gauge(label: "rooms_sfu_data_messages_received").record(data.reduce(0) { $0 + $1.messagesReceived })
+        Gauge(label: "rooms_sfu_data_bytes_received").record(data.reduce(0) { $0 + $1.bytesReceived })
+        Gauge(label: "rooms_sfu_data_messages_sent").record(data.reduce(0) { $0 + $1.messagesSent })
+        Gauge(label: "rooms_sfu_data_bytes_sent").record(data.reduce(0) { $0 + $1.bytesSent })
+        Gauge(label: "rooms_sfu_data_messages_dropped").record(data.reduce(0) { $0 + $1.messagesDropped })
+        Gauge(label: "rooms_sfu_data_messages_refused").record(data.reduce(0) { $0 + $1.messagesRefused })
         // Bounded label sets only: consumers and producers come and go, their ids would pile up as stale series.
         let layers = rooms.flatMap(\.videoProducers).flatMap(\.layers)
         Gauge(label: "rooms_sfu_video_layers_active").record(layers.filter(\.active).count)

@@ -256,6 +256,8 @@ public final class Router {
     /// nobody is above the speech threshold. `onActiveSpeaker` hears only changes.
     public var onActiveSpeaker: ((_ publisherTransportID: String?, _ loudness: Int) -> Void)?
     private var activeSpeaker: String?
+    /// The current speaker's participant and loudness, for "rooms" channels that open later.
+    var activeSpeakerEvent: (participant: String, loudness: Int)?
     /// Peak loudness (127 − dBov) a speaker must exceed: about −50 dBov, above background noise.
     static let speechThreshold = 77
 
@@ -270,6 +272,9 @@ public final class Router {
         guard let best, best.id != activeSpeaker else { return }
         activeSpeaker = best.id
         onActiveSpeaker?(best.id, best.loudness)
+        let speaker = transport(id: best.id) as? WebRtcTransport
+        activeSpeakerEvent = (speaker?.participant ?? best.id, best.loudness)
+        sendActiveSpeakerEvent(participant: speaker?.participant ?? best.id, loudness: best.loudness)
     }
 
     /// Once a second: REMB and RR to publishers, SR + SDES to subscribers.
@@ -379,6 +384,7 @@ extension Router: MediaTransportDelegate {
 
     func transportDidClose(_ transport: MediaTransport) {
         guard let context = contexts.removeValue(forKey: ObjectIdentifier(transport)) else { return }
+        if transport.id == activeSpeaker { activeSpeakerEvent = nil }
         for consumer in context.consumers {
             consumer.producer.consumers.removeAll { $0 === consumer }
         }

@@ -12,6 +12,8 @@
 // a=ssrc-group:SIM names the layers' SSRCs. Subscribers get one stream per track (the SFU picks the layer).
 // RTX: accepted from publishers (one repair SSRC per layer); answered on subscriber video m-lines that offer it,
 // with our own RTX SSRC in an a=ssrc-group:FID.
+// Data channels: the first m=application section for webrtc-datachannel (RFC 8841, or legacy sctpmap) is answered
+// with our sctp-port and max-message-size, in the BUNDLE; later ones are rejected.
 // Pure functions over SessionDescription: no I/O, no transport state.
 
 /// Why an offer cannot be answered.
@@ -23,6 +25,7 @@ public enum NegotiationError: Error, Equatable, Sendable {
     case bundleRequired
     case noAcceptableMedia
 }
+
 
 /// Our side of a connection, as the answer announces it.
 struct LocalTransportDescription {
@@ -159,8 +162,13 @@ enum OfferAnswer {
         throws -> (answer: SessionDescription, tracks: [PublishedTrack]) {
         var sections: [SDPMediaSection] = []
         var tracks: [PublishedTrack] = []
+        let dataIndex = dataChannelSectionIndex(in: offer)
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
+            if index == dataIndex {
+                sections.append(dataChannelSection(for: offered, mid: mid, local: local))
+                continue
+            }
             let kept = existing.first { $0.mid == mid }
             guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered,
                   offered.direction == .sendonly || offered.direction == .sendrecv,
@@ -197,7 +205,8 @@ enum OfferAnswer {
                                          trackID: msid?.trackID ?? msidFromSSRC?.last ?? "\(kind.rawValue)-\(mid)",
                                          extensionIDs: ids, layers: layers, rtxPayloadType: rtx?.payloadType))
         }
-        // Paused (inactive) m-lines alone are fine on a renegotiation; nothing usable at all is not.
+        // Paused (inactive) m-lines or a data channel alone are fine (a renegotiation, a data-only peer); nothing
+        // usable at all is not.
         guard sections.contains(where: { $0.port != 0 }) else { throw NegotiationError.noAcceptableMedia }
         return (answer(sections), tracks)
     }
@@ -245,9 +254,14 @@ enum OfferAnswer {
         var tracks: [(index: Int, track: SubscribedTrack)] = []
         var free: [Int] = []
         var unassigned = producers
+        let dataIndex = dataChannelSectionIndex(in: offer)
         // Kept m-lines first, so that new producers cannot take them.
         for (index, offered) in offer.media.enumerated() {
             let mid = offered.mid ?? String(index)
+            if index == dataIndex {
+                sections[index] = dataChannelSection(for: offered, mid: mid, local: local)
+                continue
+            }
             guard let kind = MediaKind(rawValue: offered.kind), offered.isOffered else {
                 sections[index] = rejected(offered)
                 continue
@@ -340,6 +354,74 @@ enum OfferAnswer {
                             extmaps: extmaps, rtx: repair, extraLines: lines)
         return (built, SubscribedTrack(mid: mid, producerID: producer.id, payloadType: codec.payloadType, ssrc: ssrc,
                                          extensionIDs: extensionIDs(extmaps), rtx: rtx))
+    }
+
+    // MARK: - Data channels (RFC 8841)
+
+    /// Our a=max-message-size: the largest data channel message we accept.
+    static let maxMessageSize = DataChannelSession.maxMessageSize
+
+    /// The index of the offer's first usable data channel section: `m=application <port> UDP/DTLS/SCTP
+    /// webrtc-datachannel` (or TCP/DTLS/SCTP), or the legacy `m=application <port> DTLS/SCTP <sctp port>` with
+    /// `a=sctpmap:<sctp port> webrtc-datachannel`. Further ones are rejected (one association per connection).
+    static func dataChannelSectionIndex(in offer: SessionDescription) -> Int? {
+        offer.media.firstIndex { dataChannelParameters(of: $0) != nil }
+    }
+
+    /// What the offer's data channel section says (nil when it has none we accept).
+    static func dataChannelParameters(in offer: SessionDescription) -> DataChannelParameters? {
+        dataChannelSectionIndex(in: offer).flatMap { dataChannelParameters(of: offer.media[$0]) }
+    }
+
+    static func dataChannelParameters(of section: SDPMediaSection) -> DataChannelParameters? {
+        guard section.kind == "application", section.isOffered else { return nil }
+        var port: Int?
+        if isLegacySctp(section) {
+            // a=sctpmap:5000 webrtc-datachannel 1024: the m-line's format is the SCTP port.
+            guard let format = section.formats.first, let p = Int(format),
+                  section.attributes.contains(where: {
+                      if case .other(name: "sctpmap", value: let v) = $0 { return v.hasPrefix("\(format) webrtc-datachannel") } else { return false }
+                  }) else { return nil }
+            port = p
+        } else {
+            guard section.proto == "UDP/DTLS/SCTP" || section.proto == "TCP/DTLS/SCTP",
+                  section.formats == ["webrtc-datachannel"] else { return nil }
+            port = section.attributes.lazy.compactMap { if case .sctpPort(let p) = $0 { return p } else { return nil } }.first
+                ?? Int(SctpAssociation.defaultPort)
+        }
+        guard let port, (1 ... 65_535).contains(port) else { return nil }
+        // RFC 8841 §6: absent means 64 KiB; 0 means "any size" (we still cap what we send at our own limit).
+        let offered = section.attributes.lazy.compactMap { if case .maxMessageSize(let m) = $0 { return m } else { return nil } }.first
+        let remoteMax = offered.map { $0 == 0 ? maxMessageSize : min($0, maxMessageSize) } ?? 65_536
+        return DataChannelParameters(remotePort: UInt16(port), remoteMaxMessageSize: remoteMax)
+    }
+
+    static func isLegacySctp(_ section: SDPMediaSection) -> Bool { section.proto == "DTLS/SCTP" }
+
+    /// Our data channel section, in the offer's syntax (modern or legacy sctpmap), port 5000 on our side.
+    static func dataChannelSection(for offered: SDPMediaSection, mid: String, local: LocalTransportDescription) -> SDPMediaSection {
+        let port = local.candidates.first?.port ?? 9
+        let address = local.candidates.first?.address ?? "0.0.0.0"
+        let sctpPort = Int(SctpAssociation.defaultPort)
+        var lines: [SDPLine] = [
+            .field(type: "c", value: "IN \(address.contains(":") ? "IP6" : "IP4") \(address)"),
+            .attribute(.iceUfrag(local.iceUfrag)),
+            .attribute(.icePwd(local.icePassword)),
+            .attribute(.fingerprint(SDPFingerprint(hashFunction: "sha-256", value: local.fingerprint))),
+            .attribute(.setup(.passive)),
+            .attribute(.mid(mid)),
+        ]
+        let legacy = isLegacySctp(offered)
+        if legacy {
+            lines.append(.attribute(.other(name: "sctpmap", value: "\(sctpPort) webrtc-datachannel \(SctpAssociation.streams)")))
+        } else {
+            lines.append(.attribute(.sctpPort(sctpPort)))
+        }
+        lines.append(.attribute(.maxMessageSize(maxMessageSize)))
+        lines += hostCandidates(local).map { .attribute(.candidate($0)) }
+        lines.append(.attribute(.endOfCandidates))
+        return SDPMediaSection(kind: "application", port: port, proto: offered.proto,
+                               formats: legacy ? [String(sctpPort)] : ["webrtc-datachannel"], lines: lines)
     }
 
     // MARK: - Building the answer

@@ -12,6 +12,17 @@ public struct SFURoomReport: Sendable {
     /// Video producers with their layers, and video consumers with their layer state.
     public var videoProducers: [SFUProducerReport] = []
     public var videoConsumers: [SFUConsumerReport] = []
+    /// Connections that negotiated data channels, with their counters.
+    public var dataChannels: [SFUDataChannelReport] = []
+}
+
+/// The data channels of one connection.
+public struct SFUDataChannelReport: Sendable, Equatable {
+    public var transportID: String
+    public var participant: String
+    /// Whether its SCTP association is up.
+    public var connected: Bool
+    public var statistics: DataChannelStatistics
 }
 
 public struct SFUProducerReport: Sendable, Equatable {
@@ -71,8 +82,11 @@ extension Router {
         let producers = self.producers
         let consumers = producers.flatMap(\.consumers)
         let nowNanos = NIODeadline.now().uptimeNanoseconds
+        let dataTransports = contexts.values.compactMap { $0.transport as? WebRtcTransport }.filter { $0.dataChannels != nil }
+            .sorted { $0.createdAt < $1.createdAt }
         var r = SFURoomReport(
-            room: name, transports: Set(producers.map { ObjectIdentifier($0.transport) } + consumers.map { ObjectIdentifier($0.transport) }).count,
+            room: name, transports: Set(producers.map { ObjectIdentifier($0.transport) } + consumers.map { ObjectIdentifier($0.transport) }
+                                        + dataTransports.map { ObjectIdentifier($0) }).count,
             producers: producers.count, consumers: consumers.count,
             packetsReceived: producers.reduce(0) { $0 + $1.packetsReceived },
             packetsSent: consumers.reduce(0) { $0 + Int($1.packetsSent) },
@@ -90,6 +104,11 @@ extension Router {
                               packetsSent: Int(consumer.packetsSent), bitrate: consumer.forwardedBitrate,
                               estimatedBitrate: contexts[ObjectIdentifier(consumer.transport)]?.estimatedBitrate,
                               roundTripMillis: consumer.roundTripMicros.map { Double($0) / 1000 })
+        }
+        r.dataChannels = dataTransports.compactMap { transport in
+            guard let session = transport.dataChannels else { return nil }
+            return SFUDataChannelReport(transportID: transport.id, participant: transport.participant,
+                                        connected: session.isConnected, statistics: session.statistics)
         }
         return r
     }

@@ -208,8 +208,10 @@ public final class SFUService: @unchecked Sendable {
     /// - Parameter existingID: the client's current publisher connection. When the offer comes from that connection
     ///   (same ICE ufrag and DTLS fingerprint) it is renegotiated: tracks added, removed or kept by mid, and the
     ///   returned id is the same; otherwise a new connection is made (the caller closes the old one).
-    public func publish(room: String, offer: String, renegotiating existingID: String? = nil) async throws
-        -> (transportID: String, answer: String) {
+    /// `participant` names who the connection belongs to, from its transport id (for the data channel relay: a
+    /// participant's messages reach the others, not its own connections; default: the transport id).
+    public func publish(room: String, offer: String, renegotiating existingID: String? = nil,
+                        participant: (@Sendable (String) -> String)? = nil) async throws -> (transportID: String, answer: String) {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
@@ -218,7 +220,7 @@ public final class SFUService: @unchecked Sendable {
             if let existing = self.renegotiable(existingID, on: router, remote: remote) {
                 return (existing, try self.renegotiatePublisher(existing, offer: offerSDP, on: router, preference: preference), false)
             }
-            let transport = try self.makeTransport(on: router, remote: remote)
+            let transport = try self.makeTransport(on: router, remote: remote, offer: offerSDP, participant: participant)
             let (answer, tracks) = try OfferAnswer.answerPublish(offerSDP, local: self.localDescription(of: transport),
                                                                  preference: preference)
             router.add(transport)
@@ -275,9 +277,11 @@ public final class SFUService: @unchecked Sendable {
     }
 
     /// `subscribe`, skipping the producers of the given publisher transports (a client's own tracks).
-    public func subscribe(room: String, offer: String, excludingTransports: Set<String>) async throws
+    public func subscribe(room: String, offer: String, excludingTransports: Set<String>,
+                          participant: (@Sendable (String) -> String)? = nil) async throws
         -> (transportID: String, answer: String) {
-        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports)
+        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports,
+                                            participant: participant)
         return (result.transportID, result.answer)
     }
 
@@ -285,9 +289,11 @@ public final class SFUService: @unchecked Sendable {
     /// carries, so that signaling can tell the subscriber whose audio/video arrives on which mid.
     /// m-lines left inactive (no producer of that kind) are not listed. Producers of the publisher transports in
     /// `excludingTransports` are not offered (a client does not subscribe to itself).
-    public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = []) async throws
+    public func subscribeDetailed(room: String, offer: String, excludingTransports: Set<String> = [],
+                                  participant: (@Sendable (String) -> String)? = nil) async throws
         -> (transportID: String, answer: String, tracks: [SFUSubscribedTrack]) {
-        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports)
+        let result = try await subscription(room: room, offer: offer, excludingTransports: excludingTransports,
+                                            participant: participant)
         return (result.transportID, result.answer, result.tracks)
     }
 
@@ -296,14 +302,16 @@ public final class SFUService: @unchecked Sendable {
     /// - Parameter existingID: the client's current subscriber connection; an offer from that connection (same ICE
     ///   ufrag and DTLS fingerprint) renegotiates it: kept mids go on uninterrupted, new producers get free m-lines.
     public func subscription(room: String, offer: String, excludingTransports: Set<String> = [],
-                             renegotiating existingID: String? = nil) async throws -> SFUSubscription {
+                             renegotiating existingID: String? = nil,
+                             participant: (@Sendable (String) -> String)? = nil) async throws -> SFUSubscription {
         let offerSDP = try OfferAnswer.parse(offer)
         let remote = try OfferAnswer.remoteTransport(of: offerSDP)
         let router = try await router(for: room)
         let (transport, result, isNew) = try await router.eventLoop.submit {
             () throws -> (WebRtcTransport, SFUSubscription, Bool) in
             let renegotiated = self.renegotiable(existingID, on: router, remote: remote)
-            let transport = try renegotiated ?? self.makeTransport(on: router, remote: remote)
+            let transport = try renegotiated
+                ?? self.makeTransport(on: router, remote: remote, offer: offerSDP, participant: participant)
             let producers = router.producers.filter { !excludingTransports.contains($0.transport.id) }
             let descriptions = producers.map {
                 ProducerDescription(id: $0.id, kind: $0.kind, codec: $0.codec, streamID: $0.streamID, trackID: $0.trackID,
@@ -406,11 +414,15 @@ public final class SFUService: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    private func makeTransport(on router: Router, remote: RemoteTransportDescription) throws -> WebRtcTransport {
+    private func makeTransport(on router: Router, remote: RemoteTransportDescription, offer: SessionDescription,
+                               participant: ((String) -> String)?) throws -> WebRtcTransport {
         guard let mux else { throw SFUServiceError.notStarted }
-        return try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
-                                   localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
-                                   remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
+        let transport = try WebRtcTransport(id: Self.randomID(), eventLoop: router.eventLoop, mux: mux, certificate: certificate,
+                                            localUfrag: Self.randomIceString(8), localPassword: Self.randomIceString(24),
+                                            remoteUfrag: remote.iceUfrag, remoteFingerprint: remote.fingerprint, logger: logger)
+        if let participant { transport.participant = participant(transport.id) }
+        if let parameters = OfferAnswer.dataChannelParameters(in: offer) { try transport.enableDataChannels(parameters) }
+        return transport
     }
 
     private func register(_ transport: WebRtcTransport) async throws {

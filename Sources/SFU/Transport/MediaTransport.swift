@@ -9,6 +9,15 @@ protocol MediaTransportDelegate: AnyObject {
     func transport(_ transport: MediaTransport, didReceiveRtp packet: UnsafeMutableRawBufferPointer)
     func transport(_ transport: MediaTransport, didReceiveRtcp packets: [RTCPPacket])
     func transportDidClose(_ transport: MediaTransport)
+    /// A data channel message from the peer (WebRtcTransport with negotiated data channels only).
+    func transport(_ transport: MediaTransport, didReceiveData data: [UInt8], isText: Bool, on channel: DataChannel)
+    /// The peer opened a data channel.
+    func transport(_ transport: MediaTransport, didOpen channel: DataChannel)
+}
+
+extension MediaTransportDelegate {
+    func transport(_ transport: MediaTransport, didReceiveData data: [UInt8], isText: Bool, on channel: DataChannel) {}
+    func transport(_ transport: MediaTransport, didOpen channel: DataChannel) {}
 }
 
 /// One connection of a room, confined to its router's loop.

@@ -1,7 +1,8 @@
 // One browser-grade peer connection terminated by the server: ICE-lite + DTLS (we are the passive/server
 // side, having answered the peer's actpass offer) + SRTP from the DTLS exporter. Decrypted RTP and RTCP go
 // to the Router; what the Router sends is encrypted here and leaves by the route ICE selected: the shared UDP
-// socket, or an ICE-TCP connection with RFC 4571 framing. Lives on its Router's event loop; never locked.
+// socket, or an ICE-TCP connection with RFC 4571 framing. When the SDP negotiated data channels, DTLS application
+// data is SCTP (RFC 8261) for its DataChannelSession. Lives on its Router's event loop; never locked.
 
 import Logging
 import NIOCore
@@ -31,6 +32,11 @@ public final class WebRtcTransport: MediaTransport {
     let rtcpSSRC = UInt32.random(in: 1 ... .max)
     weak var delegate: MediaTransportDelegate?
     public private(set) var statistics = WebRtcTransportStatistics()
+    /// Who this connection belongs to (a channeling session id, `whip:<resource>`, ...): the data relay delivers a
+    /// participant's messages to the others, never back to any of its own connections.
+    var participant: String
+    /// Data channels, when the SDP negotiated an m=application section; started once DTLS is up.
+    private(set) var dataChannels: DataChannelSession?
     private(set) var isClosed = false
     private(set) var isConnected = false
     /// Where media goes now (nil before the first valid check and after the selected TCP connection closed).
@@ -38,7 +44,7 @@ public final class WebRtcTransport: MediaTransport {
 
     private let mux: UdpMux
     private let logger: Logger
-    private let createdAt = NIODeadline.now()
+    let createdAt = NIODeadline.now()
     private var ice: IceLite
     private let dtls: DtlsEndpoint
     private var srtp: SrtpSession?
@@ -51,6 +57,7 @@ public final class WebRtcTransport: MediaTransport {
     init(id: String, eventLoop: EventLoop, mux: UdpMux, certificate: DtlsCertificate, localUfrag: String,
          localPassword: String, remoteUfrag: String?, remoteFingerprint: String, logger: Logger) throws {
         self.id = id
+        self.participant = id
         self.eventLoop = eventLoop
         self.mux = mux
         self.localUfrag = localUfrag
@@ -62,6 +69,19 @@ public final class WebRtcTransport: MediaTransport {
         var logger = logger
         logger[metadataKey: "transport"] = "\(id)"
         self.logger = logger
+    }
+
+    /// Sets up the SCTP association for the negotiated m=application section (before the peer connects).
+    func enableDataChannels(_ parameters: DataChannelParameters) throws {
+        guard dataChannels == nil, !isClosed else { return }
+        let session = try DataChannelSession(eventLoop: eventLoop, parameters: parameters, isDtlsServer: true, logger: logger) {
+            [unowned self] packet in self.sendSctp(packet)
+        }
+        session.onMessage = { [unowned self] channel, isText, data in
+            self.delegate?.transport(self, didReceiveData: data, isText: isText, on: channel)
+        }
+        session.onChannelOpen = { [unowned self] channel in self.delegate?.transport(self, didOpen: channel) }
+        dataChannels = session
     }
 
     /// Runs `work` on this transport's loop: inline when already there (the common single-loop case).
@@ -120,7 +140,12 @@ public final class WebRtcTransport: MediaTransport {
         do {
             let output = try dtls.feed(bytes)
             sendDtls(output.datagrams)
-            // Application data would be SCTP (data channels), which this slice does not negotiate.
+            if dtls.isConnected && !dtlsEstablished { dtlsConnected() }
+            for packet in output.applicationData {
+                if let dataChannels { dataChannels.receive(packet) } else { statistics.packetsDiscarded += 1 }
+            }
+            // close_notify from the peer: its data channels are gone with it.
+            if dtls.state == .closed { dataChannels?.close() }
         } catch DtlsError.malformedDatagram {
             statistics.packetsDiscarded += 1
         } catch {
@@ -129,16 +154,23 @@ public final class WebRtcTransport: MediaTransport {
             close()
             return
         }
-        if dtls.isConnected && srtp == nil { startSrtp() }
         armDtlsTimer()
     }
 
-    private func startSrtp() {
+    private var dtlsEstablished = false
+
+    private func dtlsConnected() {
+        dtlsEstablished = true
         do {
-            let keys = try dtls.srtpKeyingMaterial()
-            srtp = try SrtpSession(keys: keys, role: .server)
+            do {
+                let keys = try dtls.srtpKeyingMaterial()
+                srtp = try SrtpSession(keys: keys, role: .server)
+                logger.debug("DTLS connected, SRTP \(keys.profile)")
+            } catch DtlsError.noSrtpProfileNegotiated where dataChannels != nil {
+                logger.debug("DTLS connected without SRTP (data channels only)")
+            }
             isConnected = true
-            logger.debug("DTLS connected, SRTP \(keys.profile)")
+            dataChannels?.start()
             delegate?.transportDidConnect(self)
         } catch {
             logger.info("SRTP setup failed: \(error)")
@@ -196,6 +228,12 @@ public final class WebRtcTransport: MediaTransport {
         guard let srtp, let route = ice.selectedRoute, !isClosed, !packets.isEmpty,
               var bytes = try? RTCP.serialize(packets), (try? srtp.protectRtcp(&bytes)) != nil else { return }
         if send(over: route, capacity: bytes.count, { $0.writeBytes(bytes) }) { statistics.rtcpSent += 1 }
+    }
+
+    /// One SCTP packet of the data channels, as one DTLS record.
+    private func sendSctp(_ packet: [UInt8]) {
+        guard dtls.isConnected, let datagrams = try? dtls.send(packet) else { return }
+        sendDtls(datagrams)
     }
 
     private func sendDtls(_ datagrams: [[UInt8]]) {
@@ -259,6 +297,7 @@ public final class WebRtcTransport: MediaTransport {
 
     func close() {
         guard !isClosed else { return }
+        dataChannels?.close() // its ABORT still goes out inside DTLS
         sendDtls(dtls.close())
         isClosed = true
         dtlsTimer?.cancel()

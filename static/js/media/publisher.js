@@ -1,5 +1,7 @@
 // Publisher peer connection (docs/sfu-signaling.md): we offer sendonly transceivers, the SFU answers.
 // Sources: "microphone", "camera" (simulcast q/h/f where the browser allows), "screen" (a second video track).
+// Also carries the "reactions" data channel (./reactions.js).
+import { REACTIONS_LABEL, decodeReaction, encodeReaction } from "./reactions.js";
 
 const SIMULCAST = [
   { rid: "q", scaleResolutionDownBy: 4 },
@@ -36,6 +38,23 @@ export class Publisher {
     this.transceivers = {}; // source → RTCRtpTransceiver
     this.queue = Promise.resolve(); // negotiations must not overlap
     this.simulcast = false;
+    this.onReaction = null; // ({session, emoji}) => void
+    // Created before the first offer, so that the offer has its m=application section.
+    this.reactions = this.pc.createDataChannel?.(REACTIONS_LABEL) ?? null;
+    if (this.reactions) {
+      this.reactions.onmessage = (e) => {
+        const reaction = decodeReaction(e.data);
+        if (reaction) this.onReaction?.(reaction);
+      };
+    }
+  }
+
+  /** Sends a reaction to the room; false when it cannot go (unknown emoji, channel not open). */
+  sendReaction(emoji) {
+    const text = encodeReaction(emoji);
+    if (!text || this.reactions?.readyState !== "open") return false;
+    this.reactions.send(text);
+    return true;
   }
 
   /** Attach (or replace) the track for a source. Call negotiate() afterwards when a transceiver was added. */

@@ -9,6 +9,7 @@
 //   "unsupported" [{session, source, kind, trackId, codec}]   tracks this browser cannot decode (not sent; [] = none)
 //   "speaker" sessionId ("" = nobody)
 //   "quality" {rtt, loss, level}
+//   "reaction" {session, emoji}   someone else's reaction (data channel "reactions" of the publisher connection)
 
 import { Emitter } from "../util/emitter.js";
 import { Publisher } from "./publisher.js";
@@ -93,6 +94,7 @@ export class SfuSession extends Emitter {
     const screen = this.screenStream?.getVideoTracks()[0];
     if (!audio && !video && !screen) return;
     const next = new Publisher(this.ch, this.config, { timeout: this.timeout });
+    next.onReaction = (reaction) => this.emit("reaction", reaction);
     if (audio) next.setTrack("microphone", audio, stream);
     if (video) next.setTrack("camera", video, stream);
     if (screen) next.setTrack("screen", screen, this.screenStream);
@@ -109,6 +111,11 @@ export class SfuSession extends Emitter {
     // The SFU starts every track of a new publication unmuted.
     if (this.muted.microphone) next.setMuted("microphone", true);
     if (this.muted.camera) next.setMuted("camera", true);
+  }
+
+  /** Sends a reaction to the room over the publisher connection; false when there is none (no camera or microphone). */
+  sendReaction(emoji) {
+    return this.publisher?.sendReaction(emoji) ?? false;
   }
 
   #unavailable(err) {

@@ -4,6 +4,7 @@ import { h, icon, ICONS } from "../util/dom.js";
 import { VideoGrid } from "./grid.js";
 import { ChatPanel } from "./chat.js";
 import { ParticipantsPanel } from "./participants.js";
+import { REACTIONS } from "../media/reactions.js";
 
 function controlButton(id, label, path, onclick) {
   const b = h("button", { type: "button", id, class: "control", "aria-label": label, title: label, onclick }, icon(path));
@@ -49,8 +50,11 @@ export class RoomView {
     const leave = controlButton("leave", "Leave the room", ICONS.leave, handlers.leave);
     leave.classList.add("danger");
     if (!navigator.mediaDevices?.getDisplayMedia) this.screenButton.hidden = true;
+    const reactions = h("div", { class: "reactions", role: "group", "aria-label": "Reactions" },
+      ...REACTIONS.map((emoji, i) => h("button", { type: "button", class: "reaction", id: `react-${i}`,
+        "aria-label": `React with ${emoji}`, title: `React with ${emoji}`, onclick: () => handlers.react(emoji) }, emoji)));
     this.controls = h("footer", { class: "controls", role: "toolbar", "aria-label": "Call controls" },
-      this.micButton, this.camButton, this.screenButton, this.sidebarButton, profile, leave);
+      this.micButton, this.camButton, this.screenButton, reactions, this.sidebarButton, profile, leave);
 
     this.el = h("div", { class: "room" }, this.top, h("div", { class: "room-main" }, this.stage, this.sidebar), this.controls);
     root.append(this.el);
@@ -92,6 +96,16 @@ export class RoomView {
     this.screenButton.setAttribute("aria-pressed", String(!!screen));
     this.screenButton.setAttribute("aria-label", screen ? "Stop sharing your screen" : "Share screen");
     this.screenButton.title = this.screenButton.getAttribute("aria-label");
+  }
+
+  /** Shows `emoji` over the camera tile of `sessionId` for a few seconds. */
+  showReaction(sessionId, emoji) {
+    const tile = [...this.grid.el.querySelectorAll(".tile")]
+      .find((t) => t.dataset.id === sessionId && t.dataset.source === "camera");
+    if (!tile) return;
+    const badge = h("span", { class: "tile-reaction", role: "img", "aria-label": `Reaction ${emoji}` }, emoji);
+    tile.append(badge);
+    setTimeout(() => badge.remove(), 4000);
   }
 
   setQuality({ level, rtt, loss, label }) {
