@@ -122,13 +122,25 @@ def block_media_udp():
     return "nftables: all UDP to/from the media port dropped"
 
 
-def lose_five_percent():
-    netem = subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "loss", "5%"], capture_output=True, text=True)
-    if netem.returncode == 0:
-        return "netem: 5 % loss on lo"
-    for command in nft_drop_rules(["numgen", "random", "mod", "100", "<", "5"]):
-        subprocess.run(command, check=True)
-    return f"nftables numgen: 5 % of media datagrams per direction (no netem: {netem.stderr.strip()})"
+def lose(percent: int, directions=("dport", "sport")):
+    """A setup for in_private_network: `percent` % of the media datagrams dropped in each of `directions` (dport: to
+    the SFU, from publisher and subscriber; sport: from the SFU)."""
+    def setup():
+        if directions == ("dport", "sport"):
+            netem = subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "loss", f"{percent}%"],
+                                   capture_output=True, text=True)
+            if netem.returncode == 0:
+                return f"netem: {percent} % loss on lo"
+        else:
+            netem = subprocess.CompletedProcess([], 1, "", "netem cannot tell the directions apart on lo")
+        if percent == 0:
+            return "no loss"
+        commands = nft_drop_rules(["numgen", "random", "mod", "100", "<", str(percent)])
+        for command in commands[:2] + [c for c in commands[2:] if any(d in c for d in directions)]:
+            subprocess.run(command, check=True)
+        return (f"nftables numgen: {percent} % of media datagrams ({', '.join(directions)} {MEDIA_PORT}) "
+                f"(no netem: {netem.stderr.strip()})")
+    return setup
 
 
 def post_sdp(session, url: str, sdp: str) -> str:
@@ -162,8 +174,10 @@ def publish_and_watch(workdir: str, seconds: float) -> dict:
         call(subscriber, "setAnswer", "sub", answer)
         wait_connected(subscriber, "sub", timeout=30)
         call(subscriber, "startSampling", "sub")
+        encoded_before = call(publisher, "summary", "pub")["outbound"]["video"]["framesEncoded"]
         time.sleep(seconds)
         return {
+            "framesEncodedWhileSampling": call(publisher, "summary", "pub")["outbound"]["video"]["framesEncoded"] - encoded_before,
             "answer": answer,
             "publisherPair": call(publisher, "selectedPair", "pub"),
             "subscriberPair": call(subscriber, "selectedPair", "sub"),
@@ -212,27 +226,32 @@ def test_media_flows_over_ice_tcp_when_udp_is_blocked(tmp_path):
     print(f"ICE-TCP: {frames} frames decoded, longest gap {gap:.0f} ms; server tcp {stats['tcp']}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SFU media bug, not ICE: loss between publisher and SFU freezes the subscriber for 3-6 s (framesDropped in the "
-    "hundreds; subscriber packetsLost ~10 although the SFU recovers most gaps by NACK/RTX), until Chrome's 3 s "
-    "keyframe timeout. Loss between SFU and subscriber alone is repaired (longest gap ~200 ms). Remove this marker "
-    "when the ingress recovery is fixed (strict: an unexpected pass fails)."))
-def test_decoding_survives_five_percent_loss(tmp_path):
-    result = in_private_network(lose_five_percent, publish_and_watch, str(tmp_path), 20)
+@pytest.mark.parametrize("directions", [("dport", "sport"), ("dport",)], ids=["both-ways", "into-sfu"])
+def test_decoding_survives_five_percent_loss(tmp_path, directions):
+    """5 % loss on the way in (publisher → SFU) is repaired by the SFU's own NACKs to the publisher (at once, then
+    about every round trip), loss on the way out by RTX from the SFU's cache; subscriber NACKs for packets the SFU is
+    still waiting for are answered when the repair arrives. No freeze may reach a second."""
+    result = in_private_network(lose(5, directions), publish_and_watch, str(tmp_path), 20)
     print("loss:", result["shaping"])
     pair = result["subscriberPair"]
     assert pair and pair["local"]["protocol"] == "udp", pair  # loss test is about the UDP path
     frames, gap = decoding(result)
-    assert frames > 300, f"only {frames} frames decoded in 20 s"
-    assert gap < 1000, f"the picture froze for {gap:.0f} ms"
+    encoded = result["framesEncodedWhileSampling"]
     video = result["subscriber"]["inbound"]["video"]
-    assert video["packetsLost"] > 0, video  # the rules did drop
-    assert video["nackCount"] > 0, video
-    assert video["retransmittedPacketsReceived"] > 0, video
+    sent = result["publisher"]["outbound"]["video"]
     room = next(r for key, r in result["stats"]["rooms"].items() if key.endswith("net"))
-    assert room["nacksReceived"] > 0 and room["packetsRetransmitted"] > 0, room
     recovered = sum(p["packetsRecovered"] for p in room["videoProducers"])
-    assert recovered > 0, room["videoProducers"]  # our NACKs to the publisher brought lost packets back
-    print(f"5 % loss: {frames} frames, longest gap {gap:.0f} ms, subscriber nacks {video['nackCount']} "
-          f"plis {video['pliCount']} rtx {video['retransmittedPacketsReceived']}; server nacks {room['nacksReceived']} "
-          f"retransmitted {room['packetsRetransmitted']} recovered {recovered}")
+    print(f"{'/'.join(directions)} 5 %: {frames} of {encoded} frames decoded, longest gap {gap:.0f} ms, dropped "
+          f"{video['framesDropped']}; subscriber lost {video['packetsLost']} nacks {video['nackCount']} plis "
+          f"{video['pliCount']} rtx {video['retransmittedPacketsReceived']}; publisher nacks {sent['nackCount']} plis "
+          f"{sent['pliCount']} rtx {sent['retransmittedPacketsSent']}; server {dict((k, v) for k, v in room.items() if not isinstance(v, list))} "
+          f"recovered {recovered}")
+    assert gap < 1000, f"the picture froze for {gap:.0f} ms"
+    assert encoded > 300 and frames >= 0.8 * encoded, f"only {frames} of {encoded} frames decoded in 20 s"
+    assert sent["nackCount"] > 0 and sent["retransmittedPacketsSent"] > 0, sent  # the SFU asked, the publisher resent
+    assert recovered > 0, room["videoProducers"]  # ... and those packets arrived and were forwarded
+    assert room["nacksSent"] > 0, room
+    if "sport" in directions:  # loss on the way out: the subscriber asked and the SFU answered from its cache
+        assert video["packetsLost"] > 0 and video["nackCount"] > 0, video
+        assert video["retransmittedPacketsReceived"] > 0, video
+        assert room["nacksReceived"] > 0 and room["packetsRetransmitted"] > 0, room
