@@ -46,6 +46,16 @@ window.startSampling = async function (name) {
   }, 100);
 };
 window.samplesOf = async function (name) { return window.samples[name]; };
+// Chrome's own freeze count (a frame later than max(3 x the mean interval, mean + 150 ms)) and their total duration.
+window.freezesOf = async function (name) {
+  let out = null;
+  (await window.pcs[name].getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      out = { freezeCount: s.freezeCount, totalFreezesDuration: s.totalFreezesDuration, framesDropped: s.framesDropped };
+    }
+  });
+  return out;
+};
 window.selectedPair = async function (name) {
   const report = await window.pcs[name].getStats();
   let pair = null;
@@ -182,6 +192,7 @@ def publish_and_watch(workdir: str, seconds: float) -> dict:
             "publisherPair": call(publisher, "selectedPair", "pub"),
             "subscriberPair": call(subscriber, "selectedPair", "sub"),
             "samples": call(subscriber, "samplesOf", "sub"),
+            "freezes": call(subscriber, "freezesOf", "sub"),
             "subscriber": call(subscriber, "summary", "sub"),
             "publisher": call(publisher, "summary", "pub"),
             "stats": session.get(server.u("api/v1/stats"), timeout=10).json()["sfu"],

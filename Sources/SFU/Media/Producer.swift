@@ -60,16 +60,17 @@ public final class Producer {
     private lazy var audioLevelID: UInt8? = kind == .audio ? headerExtensions[RtpHeaderExtensionURI.audioLevel] : nil
 
     /// One decrypted packet of `layer` from the publisher: cache it, then fan it out (a repair at once, out of order:
-    /// consumers keep it at its sequence number). `repaired`: it came as RTX; dropped when the SFU has it already (a
-    /// duplicate answer or a bandwidth probe), but forwarded when it is new, even ahead of the media stream: Chrome
-    /// probes with RTX copies of its latest packets, and such a copy of a packet lost on the way is the only one that
-    /// arrives. Returns what the packet meant for loss recovery (the router NACKs gaps).
+    /// consumers keep it at its sequence number). Video the SFU has already (or gave up on) is dropped, whether it
+    /// came as media or as RTX (`repaired`: a second answer, a bandwidth probe); but an RTX copy of a packet not seen
+    /// yet is forwarded like the original, even ahead of the media stream: Chrome probes with RTX copies of its latest
+    /// packets, and when the original was lost on the way that copy is the only one that arrives. Returns what the
+    /// packet meant for loss recovery (the router NACKs gaps).
     @discardableResult
     func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, layer: ProducerLayer,
                  repaired: Bool = false, nowNanos: UInt64) -> LossTracker.Arrival {
         let arrival = kind == .video ? layer.loss.record(header.sequenceNumber, nowNanos: nowNanos) : .inOrder
         if arrival == .repaired { packetsRecovered += 1 }
-        if repaired && arrival == .duplicate { return arrival }
+        if arrival == .duplicate { return arrival }
         packetsReceived += 1
         layer.record(bytes: packet.count, nowNanos: nowNanos)
         if let id = audioLevelID, let range = header.extensionElement(id: id, in: UnsafeRawBufferPointer(packet)), !range.isEmpty {

@@ -147,6 +147,8 @@ final class LossRecoveryTests: XCTestCase {
         XCTAssertEqual(try onLoop { self.publisher.nacks }, [], "nothing is missing")
         try publish(Self.rtx(11, rtxSequence: 8))
         XCTAssertEqual(try received().count, 4, "a probe repeating a packet the SFU has is dropped")
+        try publish(Self.media(12))
+        XCTAssertEqual(try received().count, 4, "the original, late, is a duplicate now: sent once is enough")
     }
 
     func testASubscriberNackForAPacketStillOnItsWayIsAnsweredWhenItArrives() throws {
