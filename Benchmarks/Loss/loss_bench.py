@@ -6,7 +6,8 @@ The scenario of Tests/EndToEnd/test_sfu_network.py: headless Chromium publishes 
 a second Chromium watches with WHEP, all in a private network namespace on 127.0.0.1; nftables drops a given share of
 the media datagrams in both directions (no netem in this kernel). For each loss rate: frames decoded against frames
 encoded while watching, the longest time without a new frame (framesDecoded sampled every 100 ms), the time spent in
-stalls of half a second or more, Chrome's own freezeCount/totalFreezesDuration, the subscriber's NACK/PLI/RTX counts
+stalls of half a second or more (a stall: framesDecoded seen standing still; late samples of a busy page do not
+count), Chrome's own freezeCount/totalFreezesDuration, the subscriber's NACK/PLI/RTX counts
 and the SFU's repair counters (/api/v1/stats).
 
 Usage: loss_bench.py --bin .build/release/RoomsServer [--loss 0 2 5 10] [--duration 20] [--runs 1]
@@ -25,28 +26,12 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[2] / "Tests" / "EndToEnd"
 
 
-def stalls(samples: list, start_ms: float, end_ms: float) -> list[float]:
-    """Every interval (ms) in [start, end] without a new decoded frame, from 100 ms samples of framesDecoded."""
-    gaps, last_change, last_frames = [], None, None
-    for t, frames, _, _ in samples:
-        if t < start_ms or t > end_ms:
-            continue
-        if last_frames is None or frames > last_frames:
-            if last_change is not None:
-                gaps.append(t - last_change)
-            last_change, last_frames = t, frames
-    if last_change is not None:
-        gaps.append(end_ms - last_change)
-    return gaps
-
-
 def measure(network, percent: int, duration: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="rooms-loss-") as workdir:
         result = network.in_private_network(network.lose(percent), network.publish_and_watch, workdir, duration,
                                              timeout=duration + 120)
     samples = result["samples"]
-    started = next((t for t, frames, _, _ in samples if frames > 0), None)
-    gaps = stalls(samples, started, samples[-1][0]) if started is not None else []
+    gaps = network.stalls(samples)
     decoded = samples[-1][1] - samples[0][1] if samples else 0
     encoded = result["framesEncodedWhileSampling"]
     video = result["subscriber"]["inbound"].get("video", {})
@@ -57,6 +42,7 @@ def measure(network, percent: int, duration: float) -> dict:
         "frames_encoded": encoded, "frames_decoded": decoded,
         "decoded_share": round(decoded / encoded, 3) if encoded else None,
         "longest_stall_ms": round(max(gaps), 0) if gaps else None,
+        "longest_sample_step_ms": round(network.sampling_interval(result), 0),
         "stalls_500ms": sum(1 for g in gaps if g >= 500),
         "stalled_ms_500": round(sum(g for g in gaps if g >= 500), 0),
         "chrome_freeze_count": freezes.get("freezeCount"),
@@ -91,7 +77,7 @@ def main() -> int:
     print(f"== Freezes under loss: Chromium WHIP 640x480 -> SFU -> Chromium WHEP, {args.duration:.0f} s per run, "
           f"loss on the media port both ways, binary {args.bin}")
     print(f"{'loss':>5} {'decoded/encoded':>16} {'longest stall':>14} {'stalls>=0.5s':>12} {'stalled':>8} "
-          f"{'chrome freezes':>15} {'sub nack/pli/rtx':>17} {'sfu nacked/recovered/given up':>30}")
+          f"{'chrome freezes':>15} {'sub nack/pli/rtx':>17} {'sfu nacked/recovered/given up':>30} {'sample step':>11}")
     levels = []
     for percent in args.loss:
         runs = []
@@ -103,7 +89,8 @@ def main() -> int:
                   f"{r['stalls_500ms']:>12} {r['stalled_ms_500'] / 1000:>7.1f}s "
                   f"{r['chrome_freeze_count'] or 0:>5} / {r['chrome_freezes_s'] or 0:>5.1f}s "
                   f"{s['nackCount'] or 0:>7}/{s['pliCount'] or 0}/{s['retransmittedPacketsReceived'] or 0:<5} "
-                  f"{f['packetsNacked'] or 0:>14}/{f['packetsRecovered'] or 0}/{f['packetsGivenUp'] or 0}", flush=True)
+                  f"{f['packetsNacked'] or 0:>14}/{f['packetsRecovered'] or 0}/{f['packetsGivenUp'] or 0:<8} "
+                  f"{r['longest_sample_step_ms']:>8.0f} ms", flush=True)
         stall = [r["longest_stall_ms"] for r in runs if r["longest_stall_ms"] is not None]
         share = [r["decoded_share"] for r in runs if r["decoded_share"] is not None]
         levels.append({"loss_percent": percent, "runs": runs,

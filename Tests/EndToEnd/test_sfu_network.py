@@ -2,8 +2,9 @@
 (shared/TESTING.md), one publishing with WHIP, one watching with WHEP.
 
 - UDP to and from the media port is dropped (nftables): ICE-TCP (RFC 6544) must carry STUN, DTLS, RTP and RTCP.
-- 5 % of the media datagrams are lost in each direction: NACK/RTX and PLI must keep the picture going, with no freeze
-  longer than a second (framesDecoded is sampled every 100 ms in the page).
+- 5 % of the media datagrams are lost in each direction (and, separately, only on the way into the SFU): NACK/RTX
+  and PLI must keep the picture going, with no freeze reaching a second (framesDecoded is sampled every 100 ms in the
+  page) and at least 80 % of the frames the publisher encoded decoded by the subscriber.
 
 Each scenario runs in a forked child that unshares its network namespace (only `lo`), so the rules touch nothing else.
 This kernel has no netem qdisc; the loss then comes from an nftables `numgen random` rule on the input hook, which
@@ -25,7 +26,6 @@ import pytest
 
 from conftest import RoomsServer, default_conf, http_session
 from sfu_chromium_peers import PAGE, call, make_browser, wait_connected
-from test_sfu_simulcast import longest_gap
 
 MEDIA_PORT = 40000  # the namespace is ours alone: any fixed port is free
 CLONE_NEWNET = 0x40000000
@@ -206,13 +206,38 @@ def publish_and_watch(workdir: str, seconds: float) -> dict:
         server.stop()
 
 
+def stalls(samples: list) -> list[float]:
+    """Every time (ms) framesDecoded was seen standing still after the first frame: from the sample where it last grew
+    to the last sample still showing that count. The step to the next sample is left out: a page busy elsewhere (these
+    machines are shared) samples late, and a late sample is no freeze (seen: samples 450 ms apart while frames kept
+    coming). A real freeze is under-counted by at most that step, 100 ms when the page keeps up."""
+    out, since, count, last = [], None, None, None
+    for t, frames, _, _ in samples:
+        if count is None and frames == 0:
+            continue
+        if count is None or frames > count:
+            if since is not None:
+                out.append(last - since)
+            since, count = t, frames
+        last = t
+    if since is not None:
+        out.append(last - since)
+    return out
+
+
 def decoding(result: dict) -> tuple[int, float]:
-    """Frames decoded while sampling, and the longest time without a new frame after the first one (ms)."""
+    """Frames decoded while sampling, and the longest stall after the first frame (ms)."""
     samples = result["samples"]
     assert samples, "no samples from the subscriber page"
-    started = next((t for t, frames, _, _ in samples if frames > 0), None)
-    assert started is not None, f"the subscriber never decoded a frame: {result['subscriber']}"
-    return samples[-1][1] - samples[0][1], longest_gap(samples, started, samples[-1][0])
+    gaps = stalls(samples)
+    assert gaps, f"the subscriber never decoded a frame: {result['subscriber']}"
+    return samples[-1][1] - samples[0][1], max(gaps)
+
+
+def sampling_interval(result: dict) -> float:
+    """The longest step between two samples (ms): how late the page got to sample."""
+    times = [t for t, _, _, _ in result["samples"]]
+    return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
 
 def test_media_flows_over_ice_tcp_when_udp_is_blocked(tmp_path):
@@ -252,7 +277,8 @@ def test_decoding_survives_five_percent_loss(tmp_path, directions):
     sent = result["publisher"]["outbound"]["video"]
     room = next(r for key, r in result["stats"]["rooms"].items() if key.endswith("net"))
     recovered = sum(p["packetsRecovered"] for p in room["videoProducers"])
-    print(f"{'/'.join(directions)} 5 %: {frames} of {encoded} frames decoded, longest gap {gap:.0f} ms, dropped "
+    print(f"{'/'.join(directions)} 5 %: {frames} of {encoded} frames decoded, longest stall {gap:.0f} ms (samples up to "
+          f"{sampling_interval(result):.0f} ms apart), Chrome freezes {result['freezes']}, dropped "
           f"{video['framesDropped']}; subscriber lost {video['packetsLost']} nacks {video['nackCount']} plis "
           f"{video['pliCount']} rtx {video['retransmittedPacketsReceived']}; publisher nacks {sent['nackCount']} plis "
           f"{sent['pliCount']} rtx {sent['retransmittedPacketsSent']}; server {dict((k, v) for k, v in room.items() if not isinstance(v, list))} "
