@@ -206,18 +206,21 @@ def publish_and_watch(workdir: str, seconds: float) -> dict:
         server.stop()
 
 
+SAMPLE_MS = 100  # the page's sampling interval
+
+
 def stalls(samples: list) -> list[float]:
-    """Every time (ms) framesDecoded was seen standing still after the first frame: from the sample where it last grew
-    to the last sample still showing that count. The step to the next sample is left out: a page busy elsewhere (these
-    machines are shared) samples late, and a late sample is no freeze (seen: samples 450 ms apart while frames kept
-    coming). A real freeze is under-counted by at most that step, 100 ms when the page keeps up."""
+    """Every time (ms) framesDecoded stood still after the first frame: from the sample where it grew to the next sample
+    where it grew again. A page busy elsewhere (these machines are shared) samples late, and a late sample is no freeze
+    (seen: samples 450 ms apart while frames kept coming); so the step from the last sample that still showed the old
+    count to the one that shows a new count counts for at most one sampling interval."""
     out, since, count, last = [], None, None, None
     for t, frames, _, _ in samples:
         if count is None and frames == 0:
             continue
         if count is None or frames > count:
             if since is not None:
-                out.append(last - since)
+                out.append(last - since + min(t - last, SAMPLE_MS))
             since, count = t, frames
         last = t
     if since is not None:

@@ -98,10 +98,13 @@ public final class Consumer {
         let outSequence = offsets.sequenceNumber(header.sequenceNumber)
         history.record(outgoing: outSequence, incoming: header.sequenceNumber, layer: layer, offsets: offsets)
         if !awaitedRepairs.isEmpty, awaitedRepairs.take(outSequence, nowNanos: nowNanos) {
-            // A repair from the publisher that the subscriber has NACKed already: it is that NACK's answer.
+            // A repair from the publisher that the subscriber has NACKed already: it is that NACK's answer, as RTX when
+            // negotiated (without RTX the packet on the media stream is the answer).
             repairsSentOnArrival += 1
-            if let rtx { sendRtx(packet, rtx: rtx, offsets: offsets, vp8: vp8) } else { send(packet, offsets: offsets, vp8: vp8) }
-            return
+            if let rtx {
+                sendRtx(packet, rtx: rtx, offsets: offsets, vp8: vp8)
+                return
+            }
         }
         forwardedCount += 1
         if let interval = simulatedLossInterval, forwardedCount % interval == 0 { return }

@@ -57,6 +57,9 @@ struct LossTracker {
     private(set) var givenUp = 0
     /// Packets that were missing and then arrived.
     private(set) var repaired = 0
+    /// Packets found missing (each once), and those no longer asked for because a keyframe came after them.
+    private(set) var lost = 0
+    private(set) var skipped = 0
 
     init() { missing.reserveCapacity(Self.capacity) }
 
@@ -89,6 +92,7 @@ struct LossTracker {
                     givenUp += 1
                 }
                 missing.append(Missing(sequenceNumber: s, detectedNanos: nowNanos))
+                lost += 1
                 s &+= 1
             }
             return .gap(count: Int(delta) - 1)
@@ -109,7 +113,9 @@ struct LossTracker {
 
     /// A keyframe starts at `sequenceNumber`: packets missing before it belong to frames no decoder needs any more.
     mutating func keyframe(at sequenceNumber: UInt16) {
+        let before = missing.count
         missing.removeAll { Int16(bitPattern: $0.sequenceNumber &- sequenceNumber) < 0 }
+        skipped += before - missing.count
     }
 
     /// Appends to `list` the sequence numbers to NACK at `nowNanos`: new ones, and those last NACKed a retry interval

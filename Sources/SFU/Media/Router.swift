@@ -26,6 +26,10 @@ public final class Router {
         public var packetsNacked = 0
         public var packetsRecovered = 0
         public var packetsGivenUp = 0
+        /// Video packets found missing on the way in (each once), and those not asked for any more because a keyframe
+        /// followed: lost = recovered + given up + skipped + still being asked for (of the producers still there).
+        public var packetsLostUpstream = 0
+        public var packetsSkippedAtKeyframe = 0
         /// Sequence numbers subscribers NACKed that the SFU was still waiting for itself (answered on arrival).
         public var repairsAwaited = 0
         /// Transport-cc feedback packets sent to publishers.
@@ -230,6 +234,8 @@ public final class Router {
             }
         }
         statistics.packetsRecovered = producersInOrder.reduce(0) { $0 + $1.packetsRecovered }
+        statistics.packetsLostUpstream = producersInOrder.reduce(0) { $0 + $1.layers.reduce(0) { $0 + $1.loss.lost } }
+        statistics.packetsSkippedAtKeyframe = producersInOrder.reduce(0) { $0 + $1.layers.reduce(0) { $0 + $1.loss.skipped } }
         if tickCount % 2 == 0 { updateActiveSpeaker() }
         if tickCount % 4 == 0 {
             sendReports(now: now)

@@ -174,6 +174,27 @@ final class LossRecoveryTests: XCTestCase {
         XCTAssertEqual(try onLoop { self.router.statistics.packetsRetransmitted }, 1)
     }
 
+    func testWithoutRtxTheAwaitedRepairIsTheMediaPacketItself() throws {
+        let plain = RecordingTransport(id: "plain", rtcpSSRC: 0xC)
+        let plainConsumer = try onLoop { [self] in
+            router.add(plain)
+            let c = Consumer(id: "c2", producer: router.producers[0], transport: plain, payloadType: 100, ssrc: 0x7777)
+            router.addConsumer(c)
+            return c
+        }
+        try publish(Self.media(10, keyframe: true), Self.media(11), Self.media(13))
+        let first = try onLoop { try RTPHeader.parse(plain.rtp[0]).0.sequenceNumber }
+        try onLoop { [self] in
+            router.transport(plain, didReceiveRtcp: [.nack(RTCPNack(senderSSRC: 9, mediaSSRC: 0x7777, sequenceNumbers: [first &+ 2]))])
+        }
+        try publish(Self.rtx(12, rtxSequence: 1))
+        let last = try onLoop { try RTPHeader.parse(plain.rtp.last!).0 }
+        XCTAssertEqual(try onLoop { plain.rtp.count }, 4)
+        XCTAssertEqual(last.ssrc, 0x7777)
+        XCTAssertEqual(last.sequenceNumber, first &+ 2)
+        XCTAssertEqual(try onLoop { plainConsumer.repairsSentOnArrival }, 1)
+    }
+
     func testGarbageNacksAreHarmless() throws {
         try publish(Self.media(10, keyframe: true), Self.media(11), Self.media(13))
         let first = try received()[0].seq

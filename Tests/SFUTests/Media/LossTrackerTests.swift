@@ -104,6 +104,8 @@ final class LossTrackerTests: XCTestCase {
         _ = t.record(110, nowNanos: 0)  // 104...109 missing
         t.keyframe(at: 105)
         XCTAssertEqual(t.missing.map(\.sequenceNumber), [105, 106, 107, 108, 109])
+        XCTAssertEqual(t.lost, 8)
+        XCTAssertEqual(t.skipped, 3)
         XCTAssertEqual(t.givenUp, 0, "nobody needs those packets any more: not a loss that needs a keyframe")
     }
 
