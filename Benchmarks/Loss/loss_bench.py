@@ -51,7 +51,7 @@ def measure(network, percent: int, duration: float) -> dict:
         "subscriber": {k: video.get(k) for k in ("packetsReceived", "packetsLost", "nackCount", "pliCount",
                                                  "retransmittedPacketsReceived", "frameWidth", "frameHeight")},
         "sfu": {k: room.get(k) for k in ("nacksReceived", "packetsRetransmitted", "nacksSent", "packetsNacked",
-                                         "packetsRecovered", "packetsGivenUp", "repairsAwaited", "repairsSentOnArrival",
+                                         "packetsLostUpstream", "packetsRecovered", "packetsSkippedAtKeyframe", "packetsGivenUp", "repairsAwaited", "repairsSentOnArrival",
                                          "keyframeRequestsReceived", "keyframeRequestsSent")},
         "repair_rtt_ms": [layer.get("repairRoundTripMillis") for p in room.get("videoProducers", [])
                           for layer in p.get("layers", [])],
@@ -77,7 +77,7 @@ def main() -> int:
     print(f"== Freezes under loss: Chromium WHIP 640x480 -> SFU -> Chromium WHEP, {args.duration:.0f} s per run, "
           f"loss on the media port both ways, binary {args.bin}")
     print(f"{'loss':>5} {'decoded/encoded':>16} {'longest stall':>14} {'stalls>=0.5s':>12} {'stalled':>8} "
-          f"{'chrome freezes':>15} {'sub nack/pli/rtx':>17} {'sfu nacked/recovered/given up':>30} {'sample step':>11}")
+          f"{'chrome freezes':>15} {'sub nack/pli/rtx':>17} {'sfu lost/recovered/given up':>28} {'sample step':>11}")
     levels = []
     for percent in args.loss:
         runs = []
@@ -89,7 +89,7 @@ def main() -> int:
                   f"{r['stalls_500ms']:>12} {r['stalled_ms_500'] / 1000:>7.1f}s "
                   f"{r['chrome_freeze_count'] or 0:>5} / {r['chrome_freezes_s'] or 0:>5.1f}s "
                   f"{s['nackCount'] or 0:>7}/{s['pliCount'] or 0}/{s['retransmittedPacketsReceived'] or 0:<5} "
-                  f"{f['packetsNacked'] or 0:>14}/{f['packetsRecovered'] or 0}/{f['packetsGivenUp'] or 0:<8} "
+                  f"{f['packetsLostUpstream'] or 0:>12}/{f['packetsRecovered'] or 0}/{f['packetsGivenUp'] or 0:<8} "
                   f"{r['longest_sample_step_ms']:>8.0f} ms", flush=True)
         stall = [r["longest_stall_ms"] for r in runs if r["longest_stall_ms"] is not None]
         share = [r["decoded_share"] for r in runs if r["decoded_share"] is not None]

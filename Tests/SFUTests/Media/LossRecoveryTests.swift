@@ -195,6 +195,23 @@ final class LossRecoveryTests: XCTestCase {
         XCTAssertEqual(try onLoop { plainConsumer.repairsSentOnArrival }, 1)
     }
 
+    func testSubscriberPliAndFirReachThePublisherAsAPliForItsLayer() throws {
+        try publish(Self.media(10, keyframe: true))
+        let before = try onLoop { self.publisher.rtcp.count }  // the loop's own reports may come and go, PLIs may not
+        try onLoop { [self] in
+            router.transport(subscriber, didReceiveRtcp: [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 9, mediaSSRC: Self.subscriberSSRC))])
+            router.transport(subscriber, didReceiveRtcp: [.fullIntraRequest(RTCPFullIntraRequest(senderSSRC: 9, entries: [.init(ssrc: Self.subscriberSSRC, sequenceNumber: 1)]))])
+            router.transport(subscriber, didReceiveRtcp: [.pictureLossIndication(RTCPPictureLossIndication(senderSSRC: 9, mediaSSRC: 0xBAD))])
+        }
+        let sent = try onLoop { () -> [RTCPPictureLossIndication] in
+            var plis: [RTCPPictureLossIndication] = []
+            for case .pictureLossIndication(let pli) in self.publisher.rtcp.dropFirst(before) { plis.append(pli) }
+            return plis
+        }
+        XCTAssertEqual(sent, Array(repeating: RTCPPictureLossIndication(senderSSRC: 0xA, mediaSSRC: Self.mediaSSRC), count: 2),
+                       "one PLI per request for the publisher's SSRC (rate limit off here); unknown SSRCs ignored")
+    }
+
     func testGarbageNacksAreHarmless() throws {
         try publish(Self.media(10, keyframe: true), Self.media(11), Self.media(13))
         let first = try received()[0].seq
