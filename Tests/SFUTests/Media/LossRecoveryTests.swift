@@ -28,11 +28,15 @@ final class LossRecoveryTests: XCTestCase {
         func consentExpired(now: NIODeadline, timeout: TimeAmount) -> Bool { false }
         func close() { isConnected = false }
 
-        var nacks: [UInt16] {
-            var out: [UInt16] = []
-            for case .nack(let nack) in rtcp { out += nack.sequenceNumbers }
+        /// The sequence numbers of each NACK sent here. (The router's retry timer runs on real time: a slow test may see
+        /// retries, so tests look at the first NACK, or at which numbers were asked for at all.)
+        var nackPackets: [[UInt16]] {
+            var out: [[UInt16]] = []
+            for case .nack(let nack) in rtcp { out.append(nack.sequenceNumbers) }
             return out
         }
+
+        var nacked: Set<UInt16> { Set(nackPackets.joined()) }
 
         var plis: Int {
             var count = 0
@@ -126,8 +130,7 @@ final class LossRecoveryTests: XCTestCase {
 
     func testAGapIsNackedAfterTheBurstAndTheRepairIsForwardedInItsPlace() throws {
         try publish(Self.media(100, keyframe: true), Self.media(101), Self.media(103), Self.media(106))
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [102, 104, 105], "one NACK for the whole burst, no timer tick")
-        XCTAssertEqual(try onLoop { self.router.statistics.nacksSent }, 1)
+        XCTAssertEqual(try onLoop { self.publisher.nackPackets.first }, [102, 104, 105], "one NACK for the whole burst, no timer tick")
         try publish(Self.rtx(104, rtxSequence: 1))
         let got = try received()
         XCTAssertEqual(got.map(\.tag), [100, 101, 103, 106, 104])
@@ -144,7 +147,7 @@ final class LossRecoveryTests: XCTestCase {
         // only one that arrives, and before this fix the SFU counted it as received and dropped it (a 3 s freeze).
         try publish(Self.media(10, keyframe: true), Self.media(11), Self.rtx(12, rtxSequence: 7), Self.media(13))
         XCTAssertEqual(try received().map(\.tag), [10, 11, 12, 13])
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [], "nothing is missing")
+        XCTAssertEqual(try onLoop { self.publisher.nacked }, [], "nothing is missing")
         try publish(Self.rtx(11, rtxSequence: 8))
         XCTAssertEqual(try received().count, 4, "a probe repeating a packet the SFU has is dropped")
         try publish(Self.media(12))
@@ -153,12 +156,12 @@ final class LossRecoveryTests: XCTestCase {
 
     func testASubscriberNackForAPacketStillOnItsWayIsAnsweredWhenItArrives() throws {
         try publish(Self.media(10, keyframe: true), Self.media(11), Self.media(13))
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [12])
+        XCTAssertEqual(try onLoop { self.publisher.nackPackets.first }, [12])
         let first = try received()[0].seq
         try subscriberNacks([first &+ 2])
         XCTAssertEqual(try onLoop { self.router.statistics.repairsAwaited }, 1)
         XCTAssertEqual(try received().count, 3, "nothing to send yet")
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [12], "the subscriber's NACK is not passed upstream again")
+        XCTAssertEqual(try onLoop { self.publisher.nacked }, [12], "the subscriber's NACK adds nothing upstream")
         try publish(Self.rtx(12, rtxSequence: 1))
         let got = try received()
         XCTAssertEqual(got.count, 4)
@@ -226,7 +229,7 @@ final class LossRecoveryTests: XCTestCase {
         XCTAssertEqual(Set(resent.compactMap(\.osn)), [first, first &+ 1, first &+ 3], "only packets the subscriber had")
         let awaited = try onLoop { self.router.statistics.repairsAwaited }
         XCTAssertLessThanOrEqual(awaited, 1, "of all the numbers, only the one missing upstream can be awaited")
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [12])
+        XCTAssertEqual(try onLoop { self.publisher.nacked }, [12], "garbage is not passed upstream")
     }
 
     func testAPacketGivenUpOnAsksThePublisherForAKeyframe() throws {
@@ -244,12 +247,12 @@ final class LossRecoveryTests: XCTestCase {
         try publish(Self.media(10, keyframe: true))
         let before = try onLoop { self.publisher.plis }
         try publish(Self.media(500))
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [])
+        XCTAssertEqual(try onLoop { self.publisher.nacked }, [])
         XCTAssertEqual(try onLoop { self.publisher.plis }, before + 1)
         try publish(Self.media(501), Self.media(503))
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [502])
+        XCTAssertEqual(try onLoop { self.publisher.nackPackets.first }, [502])
         try publish(Self.media(505, keyframe: true))
-        XCTAssertEqual(try onLoop { self.publisher.nacks }, [502], "504 belongs to the frame before the keyframe")
+        XCTAssertEqual(try onLoop { self.publisher.nacked }, [502], "504 belongs to the frame before the keyframe")
         try onLoop { [self] in
             XCTAssertTrue(router.producers[0].layers[0].loss.missing.isEmpty, "nobody needs packets before a keyframe")
         }
