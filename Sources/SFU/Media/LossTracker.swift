@@ -1,8 +1,8 @@
 // Sequence numbers a publisher's stream skipped, asked for again (RFC 4585 generic NACK) before subscribers notice.
 //
 // Scheduling, as in mediasoup's NackGenerator and libwebrtc's NackRequester: a gap is NACKed at once (the router
-// flushes after the burst of datagrams that revealed it), then again every `retryInterval` (about one round trip to
-// the publisher) until the packet comes, `maxNacks` NACKs went out or it is `maxAge` old: publishers keep about a
+// flushes after the burst of datagrams that revealed it), then again every `retryIntervalNanos` (one and a half round
+// trips to the publisher) until the packet comes, `maxNacks` NACKs went out or it is `maxAge` old: publishers keep about a
 // second of history and subscribers stop asking after about as long. A packet given up on leaves a hole that every
 // decoder downstream needs a keyframe to get past; so does a list that overflows or a jump beyond `maxGap`.
 //
@@ -45,7 +45,8 @@ struct LossTracker {
     static let capacity = 256
     static let maxNacks: UInt8 = 10
     static let maxAgeNanos: UInt64 = 1_000_000_000
-    /// Retry bounds: at least a pacer's burst apart, at most what leaves `maxNacks` tries within `maxAge`... nearly.
+    /// Retry bounds: not faster than a publisher's pacer answers on loopback (a few ms, plus margin), and not so slow
+    /// that a long round trip leaves fewer than five tries within `maxAge`.
     static let minRetryNanos: UInt64 = 20_000_000
     static let maxRetryNanos: UInt64 = 200_000_000
     /// Until a round trip is measured (a LAN-ish guess; the first answered NACK corrects it).
