@@ -15,7 +15,7 @@ final class ProducerLayer {
     var rtxSSRC: UInt32?
     var cache: RtpPacketCache
     var receiveStatistics = ReceiveStatistics()
-    /// Video loss on the way in, NACKed to the publisher by the router's timer.
+    /// Video loss on the way in, NACKed to the publisher by the router (Router+Nack).
     var loss = LossTracker()
     var bitrate = BitrateMeter()
     var lastKeyframeRequest: NIODeadline?
