@@ -76,6 +76,21 @@ def g722_encode(samples: np.ndarray) -> bytes:
     return out.raw[:n]
 
 
+def g722_decode(payload: bytes) -> np.ndarray:
+    """G.722 → 16 kHz samples through spandsp (one decoder for the whole stream, as a phone has)."""
+    import ctypes
+    lib = ctypes.CDLL("libspandsp.so.2")
+    lib.g722_decode_init.restype = ctypes.c_void_p
+    lib.g722_decode_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.g722_decode.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    lib.g722_decode_free.argtypes = [ctypes.c_void_p]
+    state = lib.g722_decode_init(None, 64000, 0)
+    out = ctypes.create_string_buffer(4 * len(payload) + 2)
+    n = lib.g722_decode(state, out, payload, len(payload))
+    lib.g722_decode_free(state)
+    return np.frombuffer(out.raw[:2 * n], dtype="<i2").astype(np.float64)
+
+
 def tone_pcap(path: Path, frequency: float, seconds: float, codec: str = "PCMU", amplitude: int = 10000,
               seq: int | None = None, ssrc: int | None = None):
     """A pcap of RTP packets (20 ms) carrying a sine tone, as sipp's play_pcap_audio wants: PCMU (payload type 0) or
@@ -403,6 +418,7 @@ class RtpRecorder:
         self.port = port
         self.payloads: list[tuple[int, bytes]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each entry of payloads
+        self.timestamps: list[int] = []  # RTP timestamp of each entry of payloads
         self._stop = False
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
         self._sock.bind(("lo", 0))
@@ -430,6 +446,7 @@ class RtpRecorder:
             header = 12 + 4 * (rtp[0] & 0x0F)
             if rtp[0] & 0x10 and len(rtp) >= header + 4:
                 header += 4 + 4 * struct.unpack("!H", rtp[header + 2:header + 4])[0]
+            self.timestamps.append(struct.unpack("!I", rtp[4:8])[0])
             self.payloads.append((rtp[1] & 0x7F, rtp[header:]))
             self.arrivals.append(time.monotonic())
 
