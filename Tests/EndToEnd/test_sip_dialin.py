@@ -47,10 +47,11 @@ def test_phone_and_browser_hear_each_other_not_themselves(sip_server, tmp_path):
 
 
 def test_g722_only_phone_gets_wideband_with_rtp_clock_8000(sip_server, tmp_path):
-    """A phone offering only G.722 (it got 488 before G.722 was supported): the room hears its 440 Hz, and on the wire
-    Rooms sends payload type 9, 160 bytes per 20 ms and timestamps 160 apart (RFC 3551's 8000 clock for 16 kHz audio)."""
+    """A phone offering only G.722 (it got 488 before G.722 was supported): the room hears its 440 Hz; the phone hears the
+    browser's 5 kHz, which only a 16 kHz path carries (G.711 stops at 4 kHz); on the wire Rooms sends payload type 9,
+    160 bytes per 20 ms and timestamps 160 apart (RFC 3551's 8000 clock for 16 kHz audio)."""
     srv = sip_server
-    peer = start_peer(srv, "standup", tone=1000, seconds=18)
+    peer = start_peer(srv, "standup", tone=5000, seconds=18, measure=[440, 5000])
     media_port = free_udp_port()
     tone = tmp_path / "tone440-g722.pcap"
     tone_pcap(tone, 440, seconds=8, codec="G722")
@@ -62,14 +63,15 @@ def test_g722_only_phone_gets_wideband_with_rtp_clock_8000(sip_server, tmp_path)
     assert result.returncode == 0, f"sipp failed: {result.stdout[-1500:]} {result.stderr[-1500:]}"
     assert "answered with G722" in srv.log()
     heard = peer_result(peer)
-    assert heard["power"]["440.0"] > 0.3 and heard["power"]["1000.0"] < 0.05, heard
+    assert heard["power"]["440.0"] > 0.3 and heard["power"]["5000.0"] < 0.05, heard
     audio = [(p, ts) for (pt, p), ts in zip(recorder.payloads, recorder.timestamps) if pt == 9]
     assert len(audio) > 400 and len(audio) == len(recorder.payloads), "Rooms sent something other than G.722"
     assert {len(p) for p, _ in audio} == {160}
     steps = {(b - a) & 0xFFFFFFFF for (_, a), (_, b) in zip(audio, audio[1:])}
     assert steps == {160}, f"timestamp steps {steps}"
     phone = g722_decode(b"".join(p for p, _ in audio))[-5 * 16000:]
-    assert relative_power(phone, 1000, 16000) > 0.3 and relative_power(phone, 440, 16000) < 0.05
+    powers = {f: relative_power(phone, f, 16000) for f in (440, 5000)}
+    assert powers[5000] > 0.3 and powers[440] < 0.05, f"the G.722 phone heard {powers}"
 
 
 def test_pin_by_sip_info_joins_a_scheduled_conference(sip_server, tmp_path):
