@@ -1,5 +1,6 @@
 // Offer/answer with phones (RFC 3264, plain RTP/AVP): pick a codec of the phone's list that we speak (wideband
-// first, see `preferred`), keep its telephone-event payload type, and answer with our RTP address. Parsing uses the SFU's SDP value types.
+// first, see `preferred`), keep its telephone-event payload type, and answer with our RTP address. Parsing uses the
+// SFU's SDP value types.
 
 import SFU
 
@@ -108,7 +109,8 @@ enum PhoneSDP {
     /// Our offer for an INVITE without SDP (late offer): everything we speak.
     static func offer(host: String, port: Int, sessionID: UInt64, version: UInt64) -> String {
         session(host: host, port: port, sessionID: sessionID, version: version, formats: ["111", "9", "0", "8", "101"], lines: [
-            "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1", "a=rtpmap:9 G722/8000", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+            "a=rtpmap:111 opus/48000/2", "a=fmtp:111 useinbandfec=1", "a=rtpmap:9 G722/8000", "a=rtpmap:0 PCMU/8000",
+            "a=rtpmap:8 PCMA/8000",
             "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16", "a=ptime:20", "a=sendrecv",
         ])
     }
