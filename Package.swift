@@ -13,6 +13,8 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     // SCTP for WebRTC data channels (AF_CONN: packets travel inside our DTLS association).
     .systemLibrary(name: "CUSRSCTP", pkgConfig: "usrsctp", providers: [.apt(["libusrsctp-dev"])]),
+    // Only G.722 (g722_encode/g722_decode) from spandsp; the shim leaves the fax/TIFF headers out.
+    .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
 ]
 
 // Swift 5 language mode: the packet path and the hub use explicit ownership (event loops, actors);
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "SIPDialIn",
             dependencies: [
-                "SFU", "Users", "BuddyImages", "COpus", "CVPX",
+                "SFU", "Users", "BuddyImages", "COpus", "CVPX", "CSpanDSP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

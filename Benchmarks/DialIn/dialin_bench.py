@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Dial-in benchmark (figures, never assertions): N sipp phones (PCMU, each playing a tone) call one room in which
-three aiortc participants speak; once all phones are in the room, the server's CPU is sampled for a while.
+"""Dial-in benchmark (figures, never assertions): N sipp phones (PCMU or G.722, each playing a tone) call one room in
+which three aiortc participants speak; once all phones are in the room, the server's CPU is sampled for a while.
 
 Prints CPU per phone leg, the legs one core would hold at that cost, and the bridge's mixing + encoding time per
 20 ms tick (from /api/v1/stats), and writes them as JSON. Usage:
-  dialin_bench.py --server-bin .build/release/RoomsServer --out bench-results/sip.json --legs 10 20 40
+  dialin_bench.py --server-bin .build/release/RoomsServer --out bench-results/sip.json --legs 10 20 40 --codecs PCMU G722
 """
 import argparse
 import json
@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent.parent / "Tests" / "EndToEnd"
 sys.path.insert(0, str(TESTS))
-from sip_helpers import SIPP, free_udp_port, pcmu_tone_pcap, scenario  # noqa: E402
+from sip_helpers import SIPP, free_udp_port, scenario, tone_pcap  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -54,7 +54,7 @@ def wait(predicate, timeout: float, what: str):
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def run(server_bin: str, legs: int, measure: float, workdir: Path) -> dict:
+def run(server_bin: str, legs: int, measure: float, workdir: Path, codec: str = "PCMU") -> dict:
     http_port, sip_port = free_udp_port(), free_udp_port()
     conf = workdir / f"server-{legs}.conf"
     conf.write_text(f"[http]\nlisten = 127.0.0.1:{http_port}\nstats = true\n[sip]\nenabled = true\n"
@@ -72,11 +72,11 @@ def run(server_bin: str, legs: int, measure: float, workdir: Path) -> dict:
                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=TESTS))
         for peer in peers:
             assert "ready" in peer.stdout.readline(), "an aiortc speaker did not start"
-        pcap = workdir / "tone.pcap"
+        pcap = workdir / f"tone-{codec}-{legs}.pcap"
         if not pcap.exists():
-            pcmu_tone_pcap(pcap, 440, seconds=talk)
-        xml = workdir / "phone.xml"
-        xml.write_text(scenario(["1234"], tone_pcap=pcap, talk_ms=int(talk * 1000)))
+            tone_pcap(pcap, 440, seconds=talk, codec=codec)
+        xml = workdir / f"phone-{codec}.xml"
+        xml.write_text(scenario(["1234"], tone_pcap=pcap, talk_ms=int(talk * 1000), codec=codec))
         # All phones from one sipp: `legs` calls at 10 calls/s, all concurrent.
         sipp = subprocess.Popen([SIPP, f"127.0.0.1:{sip_port}", "-sf", str(xml), "-m", str(legs), "-l", str(legs), "-r", "10",
                                  "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-nostdin"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
@@ -90,7 +90,7 @@ def run(server_bin: str, legs: int, measure: float, workdir: Path) -> dict:
         ticks = after["mixTicks"] - before["mixTicks"]
         core = (cpu1 - cpu0) / (t1 - t0)
         return {
-            "legs": legs, "browserSpeakers": 3, "seconds": round(t1 - t0, 1),
+            "codec": codec, "legs": legs, "browserSpeakers": 3, "seconds": round(t1 - t0, 1),
             "serverCorePercent": round(100 * core, 1),
             "corePercentPerLeg": round(100 * core / legs, 2),
             "legsPerCore": round(legs / core, 1) if core > 0 else None,
@@ -119,18 +119,20 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--legs", type=int, nargs="+", default=[10, 20, 40])
     parser.add_argument("--measure", type=float, default=15)
+    parser.add_argument("--codecs", nargs="+", default=["PCMU", "G722"], choices=["PCMU", "G722"])
     args = parser.parse_args()
     if SIPP is None:
         raise SystemExit("sipp is not installed (scripts/install-deps bench)")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"== SIP dial-in: N sipp PCMU phones + 3 aiortc speakers in one room, {os.cpu_count()} cores shared with the load")
-        print(f"{'legs':>5} {'server %core':>13} {'%core/leg':>10} {'legs/core':>10} {'mix µs/tick':>12} {'µs/tick/leg':>12} {'RSS MiB':>8}")
-        for legs in args.legs:
-            r = run(args.server_bin, legs, args.measure, Path(tmp))
-            results.append(r)
-            print(f"{r['legs']:>5} {r['serverCorePercent']:>13} {r['corePercentPerLeg']:>10} {r['legsPerCore']:>10} "
-                  f"{r['mixMicrosecondsPerTick']:>12} {r['mixMicrosecondsPerTickPerLeg']:>12} {r['serverRssKiB'] // 1024:>8}")
+        print(f"== SIP dial-in: N sipp phones + 3 aiortc speakers in one room, {os.cpu_count()} cores shared with the load")
+        print(f"{'codec':>6} {'legs':>5} {'server %core':>13} {'%core/leg':>10} {'legs/core':>10} {'mix µs/tick':>12} {'µs/tick/leg':>12} {'RSS MiB':>8}")
+        for codec in args.codecs:
+            for legs in args.legs:
+                r = run(args.server_bin, legs, args.measure, Path(tmp), codec)
+                results.append(r)
+                print(f"{codec:>6} {r['legs']:>5} {r['serverCorePercent']:>13} {r['corePercentPerLeg']:>10} {r['legsPerCore']:>10} "
+                      f"{r['mixMicrosecondsPerTick']:>12} {r['mixMicrosecondsPerTickPerLeg']:>12} {r['serverRssKiB'] // 1024:>8}")
     Path(args.out).write_text(json.dumps({"benchmark": "sip", "cores": os.cpu_count(), "runs": results}, indent=1))
     print(f"wrote {args.out}")
 

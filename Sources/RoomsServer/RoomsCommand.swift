@@ -187,6 +187,7 @@ struct RoomsCommand: AsyncParsableCommand {
             let pins = ChainedPins([StaticPins(cfg.sip.pins), SchedulePins(directory: conferences)])
             let service = try DialInService(sip: cfg.sip.sip, settings: cfg.sip.media, sfu: sfu.sfu, pins: pins,
                                             rooms: HubPhoneRooms(hub: hub, version: cfg.version),
+                                            closer: ScheduleCloser(store: conferences, logger: Logger(label: "rooms.mx")),
                                             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "rooms.dialin"))
             try await service.start()
             logger.notice("SIP dial-in listening", metadata: [

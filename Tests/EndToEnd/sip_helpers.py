@@ -61,18 +61,57 @@ def peer_result(proc: subprocess.Popen, timeout: float = 60) -> dict:
     return result
 
 
-def pcmu_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 10000, seq: int | None = None,
-                   ssrc: int | None = None):
-    """A pcap of RTP/PCMU packets (20 ms, payload type 0) carrying a sine tone, as sipp's play_pcap_audio wants
-    (sipp sends the RTP headers as they are: first sequence number and SSRC random unless given)."""
+def g722_encode(samples: np.ndarray) -> bytes:
+    """16 kHz int16 samples → G.722 (64 kbit/s) through spandsp, the library Rooms uses (ctypes: no Python binding)."""
+    import ctypes
+    lib = ctypes.CDLL("libspandsp.so.2")
+    lib.g722_encode_init.restype = ctypes.c_void_p
+    lib.g722_encode_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.g722_encode.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    lib.g722_encode_free.argtypes = [ctypes.c_void_p]
+    state = lib.g722_encode_init(None, 64000, 0)
+    out = ctypes.create_string_buffer(len(samples) // 2 + 1)
+    n = lib.g722_encode(state, out, samples.astype("<i2").tobytes(), len(samples))
+    lib.g722_encode_free(state)
+    return out.raw[:n]
+
+
+def g722_decode(payload: bytes) -> np.ndarray:
+    """G.722 → 16 kHz samples through spandsp (one decoder for the whole stream, as a phone has)."""
+    import ctypes
+    lib = ctypes.CDLL("libspandsp.so.2")
+    lib.g722_decode_init.restype = ctypes.c_void_p
+    lib.g722_decode_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.g722_decode.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    lib.g722_decode_free.argtypes = [ctypes.c_void_p]
+    state = lib.g722_decode_init(None, 64000, 0)
+    out = ctypes.create_string_buffer(4 * len(payload) + 2)
+    n = lib.g722_decode(state, out, payload, len(payload))
+    lib.g722_decode_free(state)
+    return np.frombuffer(out.raw[:2 * n], dtype="<i2").astype(np.float64)
+
+
+def tone_pcap(path: Path, frequency: float, seconds: float, codec: str = "PCMU", amplitude: int = 10000,
+              seq: int | None = None, ssrc: int | None = None):
+    """A pcap of RTP packets (20 ms) carrying a sine tone, as sipp's play_pcap_audio wants: PCMU (payload type 0) or
+    G722 (payload type 9: 16 kHz audio, 160 bytes and 160 timestamp ticks per packet, RFC 3551's 8000 clock).
+    sipp sends the RTP headers as they are: first sequence number and SSRC random unless given."""
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # pcap header, Ethernet links
     seq = random.randint(0, 30000) if seq is None else seq
     ts = random.randint(0, 2**31)
     ssrc = random.randint(1, 2**31) if ssrc is None else ssrc
-    for n in range(int(seconds * 50)):
-        samples = [int(amplitude * math.sin(2 * math.pi * frequency * (n * 160 + i) / 8000)) for i in range(160)]
-        payload = audioop.lin2ulaw(struct.pack(f"<{len(samples)}h", *samples), 2)
-        rtp = struct.pack("!BBHII", 0x80, 0, (seq + n) & 0xFFFF, (ts + n * 160) & 0xFFFFFFFF, ssrc) + payload
+    frames = int(seconds * 50)
+    if codec == "G722":
+        n = np.arange(frames * 320)
+        encoded = g722_encode(amplitude * np.sin(2 * np.pi * frequency * n / 16000))
+        payloads, payload_type = [encoded[i * 160:(i + 1) * 160] for i in range(frames)], 9
+    else:
+        payloads, payload_type = [], 0
+        for f in range(frames):
+            samples = [int(amplitude * math.sin(2 * math.pi * frequency * (f * 160 + i) / 8000)) for i in range(160)]
+            payloads.append(audioop.lin2ulaw(struct.pack(f"<{len(samples)}h", *samples), 2))
+    for n, payload in enumerate(payloads):
+        rtp = struct.pack("!BBHII", 0x80, payload_type, (seq + n) & 0xFFFF, (ts + n * 160) & 0xFFFFFFFF, ssrc) + payload
         udp = struct.pack("!HHHH", 40000, 40002, 8 + len(rtp), 0) + rtp
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0, 64, 17, 0,
                          socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1")) + udp
@@ -80,6 +119,11 @@ def pcmu_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int 
         seconds_ts, micros = divmod(n * 20_000, 1_000_000)
         out += struct.pack("<IIII", seconds_ts, micros, len(frame), len(frame)) + frame
     path.write_bytes(bytes(out))
+
+
+def pcmu_tone_pcap(path: Path, frequency: float, seconds: float, amplitude: int = 10000, seq: int | None = None,
+                   ssrc: int | None = None):
+    tone_pcap(path, frequency, seconds, "PCMU", amplitude, seq, ssrc)
 
 
 SDP = """v=0
@@ -95,8 +139,15 @@ a=ptime:20
 """
 
 
-def _invite(to_user: str, display: str) -> str:
-    body = SDP.replace("\n", "\r\n")
+def sdp_for(codec: str) -> str:
+    """Our sipp phone's SDP offering `codec` (PCMU or G722) and telephone-event."""
+    if codec == "G722":
+        return SDP.replace("RTP/AVP 0 96", "RTP/AVP 9 96").replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:9 G722/8000")
+    return SDP
+
+
+def _invite(to_user: str, display: str, codec: str = "PCMU") -> str:
+    body = sdp_for(codec).replace("\n", "\r\n")
     return f"""  <send retrans="500">
     <![CDATA[
       INVITE sip:{to_user}@[remote_ip]:[remote_port] SIP/2.0
@@ -274,10 +325,10 @@ def build(steps: list[str], name: str = "rooms dial-in") -> str:
 
 
 def scenario(pins: list[str], method: str = "rfc4733", tone_pcap: Path | None = None, talk_ms: int = 0,
-             hangup: str = "phone", display: str = "", to_user: str = "rooms") -> str:
-    """An INVITE to Rooms, each PIN followed by '#' (as RFC 4733 events or SIP INFO), then the tone while talking,
-    then BYE from the phone, or (hangup="rooms") waiting for Rooms' BYE."""
-    steps = [_invite(to_user, display), pause(1500), *pin_steps(pins, method)]
+             hangup: str = "phone", display: str = "", to_user: str = "rooms", codec: str = "PCMU") -> str:
+    """An INVITE to Rooms offering `codec` (PCMU or G722), each PIN followed by '#' (as RFC 4733 events or SIP INFO),
+    then the tone while talking, then BYE from the phone, or (hangup="rooms") waiting for Rooms' BYE."""
+    steps = [_invite(to_user, display, codec), pause(1500), *pin_steps(pins, method)]
     if tone_pcap:
         steps.append(play(tone_pcap))
     if talk_ms:
@@ -367,6 +418,7 @@ class RtpRecorder:
         self.port = port
         self.payloads: list[tuple[int, bytes]] = []
         self.arrivals: list[float] = []  # time.monotonic() of each entry of payloads
+        self.timestamps: list[int] = []  # RTP timestamp of each entry of payloads
         self._stop = False
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
         self._sock.bind(("lo", 0))
@@ -394,6 +446,7 @@ class RtpRecorder:
             header = 12 + 4 * (rtp[0] & 0x0F)
             if rtp[0] & 0x10 and len(rtp) >= header + 4:
                 header += 4 + 4 * struct.unpack("!H", rtp[header + 2:header + 4])[0]
+            self.timestamps.append(struct.unpack("!I", rtp[4:8])[0])
             self.payloads.append((rtp[1] & 0x7F, rtp[header:]))
             self.arrivals.append(time.monotonic())
 
@@ -550,3 +603,162 @@ def sip_options(port: int, user: str | None = None, timeout: float = 1.0) -> str
         return None
     finally:
         sock.close()
+
+
+BARESIP = shutil.which("baresip")
+BARESIP_MODULES = Path("/usr/lib/baresip/modules")
+
+
+def tone_wav(path: Path, frequency: float, seconds: float, rate: int, amplitude: int = 10000):
+    """A mono 16-bit WAV of a sine tone (what baresip's aufile plays as its microphone)."""
+    import wave
+    n = np.arange(int(seconds * rate))
+    samples = (amplitude * np.sin(2 * np.pi * frequency * n / rate)).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+
+
+class Baresip:
+    """A baresip softphone run headless (`-f dir`): plays `wav` as its microphone (aufile), records what it hears
+    (sndfile's decoder-side dump), and is driven over ctrl_tcp (netstring JSON: dial, sndcode, hangup, quit).
+    `codecs` are baresip codec modules in preference order (g711, g722, opus); `rate` is the WAV's sample rate."""
+
+    def __init__(self, workdir: Path, wav: Path, rate: int, codecs=("g711",), name: str = "phone"):
+        self.dir = Path(workdir) / f"baresip-{name}"
+        self.records = self.dir / "records"
+        self.records.mkdir(parents=True, exist_ok=True)
+        self.sip_port = free_port_pair()
+        self.ctrl_port = free_port_pair()
+        modules = [f"module {c}.so" for c in codecs]
+        (self.dir / "config").write_text("\n".join([
+            "poll_method epoll",
+            f"sip_listen 127.0.0.1:{self.sip_port}",
+            "net_interface 127.0.0.1",
+            # No sound card here: the microphone is a file, the loudspeaker a bridge device nobody reads; sndfile
+            # dumps what the decoder gives (the call as the user would hear it).
+            f"audio_source aufile,{wav}",
+            "audio_player aubridge,nowhere",
+            "audio_alert aubridge,nowhere",
+            f"ausrc_srate {rate}",
+            f"auplay_srate {rate}",
+            "rtp_timeout 0",
+            f"module_path {BARESIP_MODULES}",
+            *modules,
+            "module sndfile.so",
+            "module aufile.so",
+            "module aubridge.so",
+            "module_app account.so",
+            "module_app menu.so",
+            "module_app ctrl_tcp.so",
+            f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}",
+            f"snd_path {self.records}",
+        ]) + "\n")
+        (self.dir / "accounts").write_text(f"<sip:{name}@127.0.0.1:{self.sip_port}>;regint=0\n")
+        self.log_path = self.dir / "baresip.log"
+        self.proc: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self.events: list[dict] = []
+        self._buffer = b""
+        self._token = 0
+
+    def start(self, timeout: float = 10):
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([BARESIP, "-f", str(self.dir)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"baresip exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=0.5)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"baresip's ctrl_tcp not listening within {timeout}s:\n{self.log()[-3000:]}")
+
+    def _read_message(self, timeout: float) -> dict | None:
+        """One netstring (`<length>:<json>,`) from ctrl_tcp, or None after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            head, colon, rest = self._buffer.partition(b":")
+            if colon and head.isdigit() and len(rest) > int(head):
+                length = int(head)
+                message, self._buffer = rest[:length], rest[length + 1:]
+                return json.loads(message)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+
+    def command(self, command: str, params: str = "", timeout: float = 5) -> dict:
+        self._token += 1
+        token = str(self._token)
+        body = json.dumps({"command": command, "params": params, "token": token}).encode()
+        self.sock.sendall(str(len(body)).encode() + b":" + body + b",")
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = self._read_message(left)
+            if message is None:
+                break
+            if message.get("event"):
+                self.events.append(message)
+            elif message.get("token") == token:
+                return message
+        raise AssertionError(f"baresip did not answer {command!r}:\n{self.log()[-2000:]}")
+
+    def wait_event(self, kind: str, timeout: float) -> dict | None:
+        """The first event of type `kind` (CALL_ESTABLISHED, CALL_CLOSED, ...) seen so far or within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events:
+                if event.get("type") == kind:
+                    return event
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            message = self._read_message(left)
+            if message is not None and message.get("event"):
+                self.events.append(message)
+
+    def send_digits(self, digits: str, gap: float = 0.25):
+        """DTMF, one key at a time (baresip sends RFC 4733 events when the answer has telephone-event)."""
+        for digit in digits:
+            self.command("sndcode", digit)
+            time.sleep(gap)
+
+    def stop(self):
+        if self.sock is not None:
+            try:
+                self.command("quit", timeout=2)
+            except (AssertionError, OSError):
+                pass
+            self.sock.close()
+            self.sock = None
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.proc = None
+
+    def heard(self) -> tuple[int, np.ndarray]:
+        """(sample rate, samples) of the decoder-side recording of the (last) call."""
+        import wave
+        dumps = sorted(self.records.glob("*-dec.wav"))
+        assert dumps, f"baresip recorded nothing:\n{self.log()[-2000:]}"
+        with wave.open(str(dumps[-1]), "rb") as w:
+            return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+
+    def log(self) -> str:
+        return _read(self.log_path)

@@ -4,6 +4,7 @@
 
 import Channeling
 import Foundation
+import Logging
 import SIPDialIn
 
 struct HubPhoneRooms: PhoneRooms {
@@ -63,15 +64,37 @@ final class PhoneConnection: ChannelingConnection, @unchecked Sendable {
     func close(code: UInt16, reason: String) { onClose() }
 }
 
-/// PINs from the conference schedule (the MX API's store).
+/// PINs from the conference schedule (the MX API's store): the access id, or the owner access id of a conference
+/// with owner rules.
 struct SchedulePins: PinDirectory {
     let directory: ConferenceDirectory
     func lookup(pin: String, at date: Date) async -> PinLookup {
         switch (try? directory.lookup(accessId: pin, at: date)) ?? .notFound {
-        case .open(let room, _): return .room(room)
+        case .open(let room, let conference):
+            guard conference.hasOwnerRules else { return .room(room) }
+            let owner = conference.ownerAccessId != nil && Conference.accessId(fromDigits: pin) == conference.ownerAccessId
+            return .conference(room: room, rules: OwnerRules(conferenceID: conference.id, waitForOwner: conference.waitForOwner,
+                                                             endWhenOwnerLeaves: conference.delOnOwnerLeave, callerIsOwner: owner))
         case .notYetOpen: return .notYetOpen
         case .ended: return .ended
         case .notFound: return .unknown
+        }
+    }
+}
+
+/// `delOnOwnerLeave`: the owner left, so the conference is deleted (its PINs stop working; browsers in its room stay
+/// until they leave, since the room is theirs as much as the phones').
+struct ScheduleCloser: ConferenceCloser {
+    let store: ConferenceStore
+    let logger: Logger
+
+    func ownerLeft(conferenceID: String) async {
+        do {
+            guard let conference = try store.conference(id: conferenceID), conference.delOnOwnerLeave else { return }
+            try store.delete(id: conferenceID)
+            logger.info("conference deleted: its owner left", metadata: ["id": "\(conferenceID)"])
+        } catch {
+            logger.error("deleting conference after its owner left failed", metadata: ["id": "\(conferenceID)", "error": "\(error)"])
         }
     }
 }

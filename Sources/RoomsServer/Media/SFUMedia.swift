@@ -125,6 +125,11 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
                     ("keyframeRequestsReceived", i(r.feedback.keyframeRequestsReceived)),
                     ("keyframeRequestsSent", i(r.feedback.keyframeRequestsSent)),
                     ("transportCCFeedbackSent", i(r.feedback.transportCCFeedbackSent)),
+                    ("nacksSent", i(r.feedback.nacksSent)), ("packetsNacked", i(r.feedback.packetsNacked)),
+                    ("packetsLostUpstream", i(r.feedback.packetsLostUpstream)),
+                    ("packetsRecovered", i(r.feedback.packetsRecovered)), ("packetsGivenUp", i(r.feedback.packetsGivenUp)),
+                    ("packetsSkippedAtKeyframe", i(r.feedback.packetsSkippedAtKeyframe)),
+                    ("repairsAwaited", i(r.feedback.repairsAwaited)), ("repairsSentOnArrival", i(r.repairsSentOnArrival)),
                     ("videoProducers", .array(r.videoProducers.map(Self.producerDocument))),
                     ("videoConsumers", .array(r.videoConsumers.map(Self.consumerDocument))),
                     ("dataChannels", .array(r.dataChannels.map(Self.dataChannelDocument))),
@@ -145,6 +150,7 @@ final class SFUMedia: RoomMedia, Service, @unchecked Sendable {
                     ("rtxSsrc", l.rtxSSRC.map { i(Int($0)) } ?? .null), ("packets", i(l.packets)),
                     ("keyframes", i(l.keyframes)), ("bitrate", i(l.bitrate)), ("active", .bool(l.active)),
                     ("width", i(l.width)), ("height", i(l.height)),
+                    ("repairRoundTripMillis", l.repairRoundTripMillis.map(JSONValue.double) ?? .null),
                 ])
             })),
         ])

@@ -36,6 +36,10 @@ public final class Consumer {
     var layerSwitches: Int { switcher.switches }
     var lastLayerChangeNanos: UInt64 { switcher.lastChangeNanos }
     private var history = SentPacketHistory()
+    /// Subscriber NACKs for packets still on their way to the SFU (lost upstream too), answered on arrival.
+    private var awaitedRepairs = AwaitedRepairs()
+    /// Packets sent the moment they arrived because the subscriber had already asked for them.
+    private(set) var repairsSentOnArrival = 0
 
     /// Test hook (see Router.simulatedForwardingLossInterval).
     var simulatedLossInterval: Int?
@@ -96,6 +100,15 @@ public final class Consumer {
                                            frame: vp8, clockRate: producer.codec.clockRate, nowNanos: nowNanos) else { return }
         let outSequence = offsets.sequenceNumber(header.sequenceNumber)
         history.record(outgoing: outSequence, incoming: header.sequenceNumber, layer: layer, offsets: offsets)
+        if !awaitedRepairs.isEmpty, awaitedRepairs.take(outSequence, nowNanos: nowNanos) {
+            // A repair from the publisher that the subscriber has NACKed already: it is that NACK's answer, as RTX when
+            // negotiated (without RTX the packet on the media stream is the answer).
+            repairsSentOnArrival += 1
+            if let rtx {
+                sendRtx(packet, rtx: rtx, offsets: offsets, vp8: vp8)
+                return
+            }
+        }
         forwardedCount += 1
         if let interval = simulatedLossInterval, forwardedCount % interval == 0 { return }
         send(packet, offsets: offsets, vp8: vp8)
@@ -106,12 +119,20 @@ public final class Consumer {
     }
 
     /// Answers a subscriber's NACK (sequence numbers in the subscriber's numbering) from the cache of the layer each
-    /// packet was forwarded from. Returns how many packets were resent.
+    /// packet was forwarded from. A packet never forwarded because it is missing at the SFU too (and NACKed upstream)
+    /// is remembered and sent when it arrives. Returns how many packets were resent, and how many are awaited.
     @discardableResult
-    func retransmit(_ sequenceNumbers: [UInt16]) -> Int {
-        var resent = 0
+    func retransmit(_ sequenceNumbers: [UInt16], nowNanos: UInt64) -> (resent: Int, awaited: Int) {
+        var resent = 0, awaited = 0, looked = 0
         for outgoing in sequenceNumbers {
-            guard let sent = history.lookup(outgoing), Int(sent.layer) < producer.layers.count else { continue }
+            guard let sent = history.lookup(outgoing), Int(sent.layer) < producer.layers.count else {
+                // Bounded: a NACK names up to thousands of numbers, a few missing ones are all that can be awaited.
+                if looked < Self.maxAwaitedLookups {
+                    looked += 1
+                    if awaitRepair(outgoing, nowNanos: nowNanos) { awaited += 1 }
+                }
+                continue
+            }
             let found = producer.layers[Int(sent.layer)].cache.withPacket(sent.incoming) { packet -> Bool in
                 guard let header = try? RTPHeaderView(packet) else { return false }
                 let vp8 = producer.videoCodec.flatMap { FrameDescriptor(UnsafeRawBufferPointer(rebasing: packet[header.payloadRange]), codec: $0) }
@@ -124,7 +145,19 @@ public final class Consumer {
             }
             if found == true { resent += 1 }
         }
-        return resent
+        return (resent, awaited)
+    }
+
+    static let maxAwaitedLookups = 64
+
+    /// Whether `outgoing` is a packet of the current layer that the SFU is still asking the publisher for; if so it is
+    /// awaited. (Packets of a layer left behind are not: the subscriber's decoder restarted at the new keyframe.)
+    private func awaitRepair(_ outgoing: UInt16, nowNanos: UInt64) -> Bool {
+        guard let layer = currentLayer, layer < producer.layers.count, let offsets = switcher.currentOffsets else { return false }
+        let incoming = outgoing &- offsets.sequenceNumber
+        guard producer.layers[layer].loss.isMissing(incoming) else { return false }
+        awaitedRepairs.insert(outgoing, nowNanos: nowNanos)
+        return true
     }
 
     private func send(_ packet: UnsafeRawBufferPointer, offsets: StreamOffsets, vp8: FrameDescriptor?) {

@@ -62,13 +62,18 @@ public final class Producer {
     var loudnessPeak = 0
     private lazy var audioLevelID: UInt8? = kind == .audio ? headerExtensions[RtpHeaderExtensionURI.audioLevel] : nil
 
-    /// One decrypted packet of `layer` from the publisher: cache it, then fan it out. `recovered`: it came as RTX
-    /// (or late); only packets that fill a gap are forwarded then, the others are duplicates or bandwidth probes.
+    /// One decrypted packet of `layer` from the publisher: cache it, then fan it out (a repair at once, out of order:
+    /// consumers keep it at its sequence number). Video the SFU has already (or gave up on) is dropped, whether it
+    /// came as media or as RTX (`repaired`: a second answer, a bandwidth probe); but an RTX copy of a packet not seen
+    /// yet is forwarded like the original, even ahead of the media stream: Chrome probes with RTX copies of its latest
+    /// packets, and when the original was lost on the way that copy is the only one that arrives. Returns what the
+    /// packet meant for loss recovery (the router NACKs gaps).
+    @discardableResult
     func receive(_ packet: UnsafeMutableRawBufferPointer, header: RTPHeaderView, layer: ProducerLayer,
-                 repaired: Bool = false, nowNanos: UInt64) {
-        let filledGap = kind == .video && layer.loss.record(header.sequenceNumber)
-        if filledGap { packetsRecovered += 1 }
-        if repaired && !filledGap { return }
+                 repaired: Bool = false, nowNanos: UInt64) -> LossTracker.Arrival {
+        let arrival = kind == .video ? layer.loss.record(header.sequenceNumber, nowNanos: nowNanos) : .inOrder
+        if arrival == .repaired { packetsRecovered += 1 }
+        if arrival == .duplicate { return arrival }
         packetsReceived += 1
         layer.record(bytes: packet.count, nowNanos: nowNanos)
         if let id = audioLevelID, let range = header.extensionElement(id: id, in: UnsafeRawBufferPointer(packet)), !range.isEmpty {
@@ -79,12 +84,16 @@ public final class Producer {
         layer.cache.store(bytes, sequenceNumber: header.sequenceNumber)
         let descriptor = videoCodec.flatMap { FrameDescriptor(UnsafeRawBufferPointer(rebasing: bytes[header.payloadRange]), codec: $0) }
         if let descriptor, descriptor.isKeyframeStart {
-            layer.recordKeyframe(width: descriptor.width, height: descriptor.height, timestamp: header.timestamp,
-                                 nowNanos: nowNanos)
+            // Once per keyframe (an H.264 access unit may start twice: SPS, then the IDR slice's first packet).
+            if layer.recordKeyframe(width: descriptor.width, height: descriptor.height, timestamp: header.timestamp,
+                                    nowNanos: nowNanos) {
+                layer.loss.keyframe(at: header.sequenceNumber)
+            }
         }
         for consumer in consumers {
             consumer.forward(bytes, header: header, layer: layer.index, frame: descriptor, nowNanos: nowNanos)
         }
+        return arrival
     }
 
     /// The layers' state as the layer selector sees it.

@@ -15,7 +15,7 @@ final class ProducerLayer {
     var rtxSSRC: UInt32?
     var cache: RtpPacketCache
     var receiveStatistics = ReceiveStatistics()
-    /// Video loss on the way in, NACKed to the publisher by the router's timer.
+    /// Video loss on the way in, NACKed to the publisher by the router (Router+Nack).
     var loss = LossTracker()
     var bitrate = BitrateMeter()
     var lastKeyframeRequest: NIODeadline?
@@ -43,12 +43,15 @@ final class ProducerLayer {
     }
 
     /// A keyframe start; H.264 may report one access unit twice (SPS, then IDR in another packet): counted once.
-    func recordKeyframe(width: Int, height: Int, timestamp: UInt32, nowNanos: UInt64) {
-        if keyframesReceived > 0 && timestamp == lastKeyframeTimestamp { return }
+    /// Returns whether this was a new keyframe.
+    @discardableResult
+    func recordKeyframe(width: Int, height: Int, timestamp: UInt32, nowNanos: UInt64) -> Bool {
+        if keyframesReceived > 0 && timestamp == lastKeyframeTimestamp { return false }
         lastKeyframeTimestamp = timestamp
         keyframesReceived += 1
         lastKeyframeNanos = nowNanos
         if width > 0 && height > 0 { self.width = width; self.height = height }
+        return true
     }
 
     /// Sending now: a packet arrived within the last second (browsers stop a layer they cannot afford).

@@ -21,14 +21,15 @@ extension Router {
         let producer = stream.producer, layer = stream.layer
         guard stream.isRepair else {
             guard header.payloadType == producer.codec.payloadType else { return } // FEC/RED: not negotiated
-            producer.receive(packet, header: header, layer: layer, nowNanos: nowNanos)
+            noteArrival(producer.receive(packet, header: header, layer: layer, nowNanos: nowNanos), producer: producer, layer: layer)
             return
         }
         guard let ssrc = layer.ssrc, let rtxPayloadType = producer.rtxPayloadType, header.payloadType == rtxPayloadType,
               let length = Self.unwrapRtx(packet, header: header, ssrc: ssrc, payloadType: producer.codec.payloadType),
               let restored = try? RTPHeaderView(UnsafeRawBufferPointer(rebasing: packet[0 ..< length])) else { return }
-        producer.receive(UnsafeMutableRawBufferPointer(rebasing: packet[0 ..< length]), header: restored, layer: layer,
-                         repaired: true, nowNanos: nowNanos)
+        let arrival = producer.receive(UnsafeMutableRawBufferPointer(rebasing: packet[0 ..< length]), header: restored,
+                                       layer: layer, repaired: true, nowNanos: nowNanos)
+        noteArrival(arrival, producer: producer, layer: layer)
     }
 
     /// RFC 4588 §4 in place: the original sequence number comes out of the first two payload bytes, the rest moves

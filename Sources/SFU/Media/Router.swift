@@ -20,9 +20,18 @@ public final class Router {
         public var packetsRetransmitted = 0
         public var keyframeRequestsReceived = 0
         public var keyframeRequestsSent = 0
-        /// NACKs sent to publishers for packets lost on the way in, and how many of those packets then arrived.
+        /// NACKs sent to publishers for packets lost on the way in (RTCP packets, and sequence numbers asked for,
+        /// retries included), how many of those packets then arrived, and how many never did (given up on).
         public var nacksSent = 0
+        public var packetsNacked = 0
         public var packetsRecovered = 0
+        public var packetsGivenUp = 0
+        /// Video packets found missing on the way in (each once), and those not asked for any more because a keyframe
+        /// followed: lost = recovered + given up + skipped + still being asked for (of the producers still there).
+        public var packetsLostUpstream = 0
+        public var packetsSkippedAtKeyframe = 0
+        /// Sequence numbers subscribers NACKed that the SFU was still waiting for itself (answered on arrival).
+        public var repairsAwaited = 0
         /// Transport-cc feedback packets sent to publishers.
         public var transportCCFeedbackSent = 0
     }
@@ -49,8 +58,14 @@ public final class Router {
 
     let logger: Logger
     var contexts: [ObjectIdentifier: TransportContext] = [:]
-    private var producersInOrder: [Producer] = []
+    private(set) var producersInOrder: [Producer] = []
     private var tick: RepeatedTask?
+    /// Publisher NACKs (Router+Nack): a flush queued after the current burst, the retry timer and its deadline, and
+    /// the sequence-number list reused for every NACK.
+    var nackFlushScheduled = false
+    var nackTimer: Scheduled<Void>?
+    var nackTimerDeadlineNanos: UInt64 = 0
+    var nackScratch: [UInt16] = []
     private var feedbackTick: RepeatedTask?
     private var tickCount = 0
 
@@ -221,7 +236,9 @@ public final class Router {
                 requestKeyframe(producer, layer: consumer.targetLayer, now: now)
             }
         }
-        sendPublisherNacks()
+        statistics.packetsRecovered = producersInOrder.reduce(0) { $0 + $1.packetsRecovered }
+        statistics.packetsLostUpstream = producersInOrder.reduce(0) { $0 + $1.layers.reduce(0) { $0 + $1.loss.lost } }
+        statistics.packetsSkippedAtKeyframe = producersInOrder.reduce(0) { $0 + $1.layers.reduce(0) { $0 + $1.loss.skipped } }
         if tickCount % 2 == 0 { updateActiveSpeaker() }
         if tickCount % 4 == 0 {
             sendReports(now: now)
@@ -230,26 +247,6 @@ public final class Router {
                 context.transport.close()
             }
         }
-    }
-
-    /// Asks publishers again for video packets that did not arrive (each at most three times, 250 ms apart).
-    private func sendPublisherNacks() {
-        for producer in producersInOrder where producer.kind == .video {
-            for layer in producer.layers {
-                guard let ssrc = layer.ssrc else { continue }
-                let givenUpBefore = layer.loss.givenUp
-                let list = layer.loss.takeNackList()
-                if layer.loss.givenUp > givenUpBefore {
-                    // A hole the publisher never filled: every subscriber's decoder is stuck until the next keyframe,
-                    // so ask for one now rather than wait for their own PLIs (or Chrome's 3 s keyframe timer).
-                    requestKeyframe(producer, layer: layer.index)
-                }
-                guard !list.isEmpty else { continue }
-                statistics.nacksSent += 1
-                producer.transport.sendRtcp([.nack(RTCPNack(senderSSRC: producer.transport.rtcpSSRC, mediaSSRC: ssrc, sequenceNumbers: list))])
-            }
-        }
-        statistics.packetsRecovered = producersInOrder.reduce(0) { $0 + $1.packetsRecovered }
     }
 
     /// The publisher transport of the loudest audio producer over the last 500 ms (peak RFC 6464 level), or nil when
@@ -320,6 +317,8 @@ public final class Router {
         tick = nil
         feedbackTick?.cancel()
         feedbackTick = nil
+        nackTimer?.cancel()
+        nackTimer = nil
         for context in Array(contexts.values) { context.transport.close() }
     }
 }
@@ -339,7 +338,9 @@ extension Router: MediaTransportDelegate {
             case .nack(let nack):
                 guard let consumer = context.consumersBySSRC[nack.mediaSSRC] else { break }
                 statistics.nacksReceived += 1
-                statistics.packetsRetransmitted += consumer.retransmit(nack.sequenceNumbers)
+                let answer = consumer.retransmit(nack.sequenceNumbers, nowNanos: NIODeadline.now().uptimeNanoseconds)
+                statistics.packetsRetransmitted += answer.resent
+                statistics.repairsAwaited += answer.awaited
             case .pictureLossIndication(let pli):
                 guard let consumer = context.consumersBySSRC[pli.mediaSSRC] else { break }
                 statistics.keyframeRequestsReceived += 1

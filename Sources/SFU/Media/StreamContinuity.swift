@@ -142,6 +142,9 @@ struct LayerSwitcher {
         self.continuity = continuity
     }
 
+    /// The offsets the current layer is forwarded with (nil before the start).
+    var currentOffsets: StreamOffsets? { currentLayer == nil ? nil : continuity.offsets }
+
     /// Waiting for a keyframe of the target layer (to start or to switch).
     var waitingForKeyframe: Bool { targetLayer != currentLayer && (needsKeyframe || currentLayer == nil) }
 

@@ -9,6 +9,8 @@ public struct SFURoomReport: Sendable {
     public var packetsReceived: Int
     public var packetsSent: Int
     public var feedback: Router.Statistics
+    /// Subscriber NACKs answered the moment the missing packet reached the SFU (consumers open now).
+    public var repairsSentOnArrival = 0
     /// Video producers with their layers, and video consumers with their layer state.
     public var videoProducers: [SFUProducerReport] = []
     public var videoConsumers: [SFUConsumerReport] = []
@@ -37,6 +39,8 @@ public struct SFUProducerReport: Sendable, Equatable {
         /// From the last keyframe; 0 when none was seen.
         public var width: Int
         public var height: Int
+        /// NACK → repair time of this layer's publisher (smoothed; nil until a NACK was answered).
+        public var repairRoundTripMillis: Double? = nil
     }
 
     public var producerID: String
@@ -94,9 +98,11 @@ extension Router {
         r.videoProducers = producers.filter { $0.kind == .video }.map { producer in
             SFUProducerReport(producerID: producer.id, trackID: producer.trackID, codec: producer.codec.name, layers: producer.layers.map {
                 .init(rid: $0.rid, ssrc: $0.ssrc, rtxSSRC: $0.rtxSSRC, packets: $0.packetsReceived, keyframes: $0.keyframesReceived,
-                      bitrate: $0.bitrate.bitsPerSecond, active: $0.isActive(nowNanos: nowNanos), width: $0.width, height: $0.height)
+                      bitrate: $0.bitrate.bitsPerSecond, active: $0.isActive(nowNanos: nowNanos), width: $0.width, height: $0.height,
+                      repairRoundTripMillis: $0.loss.roundTripNanos.map { Double($0) / 1e6 })
             }, packetsRecovered: producer.packetsRecovered)
         }
+        r.repairsSentOnArrival = consumers.reduce(0) { $0 + $1.repairsSentOnArrival }
         r.videoConsumers = consumers.filter { $0.producer.kind == .video }.map { consumer in
             SFUConsumerReport(consumerID: consumer.id, producerID: consumer.producer.id, trackID: consumer.producer.trackID,
                               transportID: consumer.transport.id, currentLayer: consumer.currentLayer,

@@ -19,10 +19,22 @@ public final class DialInService: SIPCallDelegate, @unchecked Sendable {
     private let bridges = BridgeRegistry()
     /// Sessions by Call-ID, and calls that ended before their session existed (CANCEL during setup).
     private let table = NIOLockedValueBox(Table())
-    private struct Table { var sessions: [String: PhoneSession] = [:]; var endedEarly: Set<String> = [] }
+    private struct Table {
+        var sessions: [String: PhoneSession] = [:]
+        var endedEarly: Set<String> = []
+        /// Conference rooms with owner rules: callers who got in with a PIN (Call-IDs), waiting callers, and how
+        /// many owners are seated. Under the table's lock so that an owner arriving never misses a caller who is
+        /// just starting to wait.
+        var conferenceCallers: [String: Set<String>] = [:]
+        var waiting: [String: Set<String>] = [:]
+        var owners: [String: Int] = [:]
+    }
+    let closer: ConferenceCloser?
 
     public init(sip: SIPConfiguration, settings: DialInSettings, sfu: SFUService, pins: PinDirectory, rooms: PhoneRooms,
-                eventLoopGroup: EventLoopGroup, logger: Logger = Logger(label: "rooms.dialin")) throws {
+                closer: ConferenceCloser? = nil, eventLoopGroup: EventLoopGroup,
+                logger: Logger = Logger(label: "rooms.dialin")) throws {
+        self.closer = closer
         self.settings = settings
         self.sfu = sfu
         self.pins = pins
@@ -146,6 +158,55 @@ public final class DialInService: SIPCallDelegate, @unchecked Sendable {
     }
 
     private func session(_ callID: String) -> PhoneSession? { table.withLockedValue { $0.sessions[callID] } }
+
+    // MARK: - Owner rules
+
+    func enterConference(_ session: PhoneSession, room: String) {
+        table.withLockedValue { _ = $0.conferenceCallers[room, default: []].insert(session.call.callID) }
+    }
+
+    func leaveConference(_ session: PhoneSession, room: String) {
+        table.withLockedValue { t in
+            t.conferenceCallers[room]?.remove(session.call.callID)
+            if t.conferenceCallers[room]?.isEmpty == true { t.conferenceCallers[room] = nil }
+            t.waiting[room]?.remove(session.call.callID)
+            if t.waiting[room]?.isEmpty == true { t.waiting[room] = nil }
+        }
+    }
+
+    /// True when an owner is in `room`; otherwise the caller is put on the waiting list (woken by `ownerSeated`).
+    func admitOrWait(_ session: PhoneSession, room: String) -> Bool {
+        table.withLockedValue { t in
+            if t.owners[room, default: 0] > 0 { return true }
+            t.waiting[room, default: []].insert(session.call.callID)
+            return false
+        }
+    }
+
+    func ownerSeated(room: String) {
+        let woken = table.withLockedValue { t -> [PhoneSession] in
+            t.owners[room, default: 0] += 1
+            return (t.waiting.removeValue(forKey: room) ?? []).compactMap { t.sessions[$0] }
+        }
+        logger.info("owner in room \(room): \(woken.count) waiting caller(s) join")
+        for session in woken { session.eventLoop.execute { session.ownerArrived() } }
+    }
+
+    /// The owner `session` left `room`. With `endWhenOwnerLeaves` and no owner left, every other caller of the
+    /// conference hears the goodbye and is hung up, and the schedule deletes the conference.
+    func ownerLeft(_ session: PhoneSession, room: String, rules: OwnerRules) {
+        let others = table.withLockedValue { t -> [PhoneSession]? in
+            let remaining = max(0, t.owners[room, default: 1] - 1)
+            t.owners[room] = remaining == 0 ? nil : remaining
+            guard remaining == 0, rules.endWhenOwnerLeaves else { return nil }
+            t.waiting[room] = nil
+            return (t.conferenceCallers[room] ?? []).filter { $0 != session.call.callID }.compactMap { t.sessions[$0] }
+        }
+        guard let others else { return }
+        logger.info("the owner left conference \(rules.conferenceID): ending it for \(others.count) caller(s)")
+        for other in others { other.eventLoop.execute { other.conferenceEnded() } }
+        if let closer { Task { await closer.ownerLeft(conferenceID: rules.conferenceID) } }
+    }
 
     // MARK: - Rooms
 

@@ -7,7 +7,7 @@ import NIOCore
 import SFU
 
 final class PhoneSession {
-    enum Phase: Equatable { case ivr, joining, inRoom, closing, ended }
+    enum Phase: Equatable { case ivr, waiting, joining, inRoom, closing, ended }
 
     let call: SIPCall
     let leg: PhoneLeg
@@ -24,6 +24,14 @@ final class PhoneSession {
     /// What to do when the prompt that is playing ends.
     private var afterPrompt: (() -> Void)?
     private var lookupInFlight = false
+    /// Owner rules of the conference the PIN opened (nil: a room without them).
+    private(set) var rules: OwnerRules?
+    private(set) var room: String?
+    /// Counted among the room's owners (seated with the owner's PIN): leaving must be reported.
+    private var seatedAsOwner = false
+    /// Frames since the waiting prompt last ended (it is repeated while the caller waits).
+    private var waitingTicks = 0
+    static let waitingPromptPause = 500 // 10 s of silence between two "please wait"
 
     // In the room.
     private var seat: PhoneSeat?
@@ -54,7 +62,7 @@ final class PhoneSession {
     // MARK: - IVR
 
     private func ivrTick() {
-        guard phase == .ivr || phase == .closing || phase == .joining else { return }
+        guard phase == .ivr || phase == .closing || phase == .joining || phase == .waiting else { return }
         _ = leg.pullFrame(into: &frame) // keep the jitter buffer moving; nobody listens yet
         let wasPlaying = player.isPlaying
         player.nextFrame(into: &frame)
@@ -62,6 +70,10 @@ final class PhoneSession {
         if wasPlaying && !player.isPlaying, let next = afterPrompt {
             afterPrompt = nil
             next()
+        }
+        if phase == .waiting && !player.isPlaying {
+            waitingTicks += 1
+            if waitingTicks >= Self.waitingPromptPause { waitingTicks = 0; player.play(service.prompts.samples(.waitingForOwner)) }
         }
         if phase == .ivr, !lookupInFlight, case .lookup(let pin) = entry.timeout(now: Date(), interDigit: service.settings.interDigitTimeout) {
             lookUp(pin)
@@ -102,11 +114,64 @@ final class PhoneSession {
             sayAndHangUp(prompt)
         case .join(let room):
             logger.info("PIN accepted: room \(room)")
-            phase = .joining
-            player.stop()
-            player.play(service.prompts.samples(.joining))
-            afterPrompt = { [weak self] in self?.join(room) }
+            self.room = room
+            if case .conference(_, let rules) = lookup {
+                self.rules = rules
+                service.enterConference(self, room: room)
+                if rules.waitForOwner && !rules.callerIsOwner && !service.admitOrWait(self, room: room) {
+                    logger.info("waiting for the owner of conference \(rules.conferenceID)")
+                    phase = .waiting
+                    waitingTicks = 0
+                    player.stop()
+                    player.play(service.prompts.samples(.waitingForOwner))
+                    return
+                }
+            }
+            startJoining(room)
         }
+    }
+
+    private func startJoining(_ room: String) {
+        phase = .joining
+        player.stop()
+        player.play(service.prompts.samples(.joining))
+        afterPrompt = { [weak self] in self?.join(room) }
+    }
+
+    /// The owner is in the room now: a waiting caller joins.
+    func ownerArrived() {
+        eventLoop.preconditionInEventLoop()
+        guard phase == .waiting, let room else { return }
+        logger.info("the owner is in: joining")
+        startJoining(room)
+    }
+
+    /// The owner left a conference that ends with them: goodbye, then BYE (out of the room first, so that the
+    /// prompt is all the caller hears).
+    func conferenceEnded() {
+        eventLoop.preconditionInEventLoop()
+        guard phase == .inRoom || phase == .waiting || phase == .joining || phase == .ivr else { return }
+        logger.info("the owner left: the conference is over")
+        if phase == .inRoom { leaveRoom() }
+        if ivrTimer == nil { ivrTimer = FrameTicker(eventLoop: eventLoop) { [weak self] in self?.ivrTick() } }
+        sayAndHangUp(.ownerLeft)
+    }
+
+    /// Gives up the seat while the call goes on (the leg stays open for prompts).
+    private func leaveRoom() {
+        let (seat, bridge, transport) = (self.seat, self.bridge, self.transport)
+        self.seat = nil
+        self.bridge = nil
+        self.transport = nil
+        bridge?.remove(leg) // same loop as the leg (checked when seated)
+        if seatedAsOwner { seatedAsOwner = false; reportOwnerLeft() }
+        let service = self.service
+        Task { await service.release(seat: seat, bridge: bridge, transport: transport, leg: nil) }
+    }
+
+    private func reportOwnerLeft() {
+        guard let rules, let room else { return }
+        service.ownerLeft(self, room: room, rules: rules)
     }
 
     private func sayAndHangUp(_ prompt: Prompt) {
@@ -136,6 +201,10 @@ final class PhoneSession {
                     self.phase = .inRoom
                     self.ivrTimer?.cancel()
                     self.ivrTimer = nil
+                    if self.rules?.callerIsOwner == true {
+                        self.seatedAsOwner = true
+                        service.ownerSeated(room: room)
+                    }
                 }
             } catch {
                 loop.execute { [weak self] in
@@ -175,6 +244,8 @@ final class PhoneSession {
         ivrTimer?.cancel()
         watchdog?.cancel()
         leg.onDigit = nil
+        if let room, rules != nil { service.leaveConference(self, room: room) }
+        if seatedAsOwner { seatedAsOwner = false; reportOwnerLeft() }
         let (seat, bridge, transport, leg) = (self.seat, self.bridge, self.transport, self.leg)
         self.seat = nil
         self.bridge = nil

@@ -7,11 +7,36 @@ import Foundation
 public enum PinLookup: Sendable, Equatable {
     /// The room (its channeling name) to join now.
     case room(String)
+    /// A scheduled conference's room to join now, under its owner rules.
+    case conference(room: String, rules: OwnerRules)
     /// A scheduled conference whose time window has not started.
     case notYetOpen
     /// A conference whose time window is over.
     case ended
     case unknown
+}
+
+/// A conference's owner rules as they apply to one caller (docs/conferences.md, "Owner rules").
+public struct OwnerRules: Sendable, Equatable {
+    public var conferenceID: String
+    /// Callers wait (a hold prompt, not in the room) until an owner is in the room.
+    public var waitForOwner: Bool
+    /// When the last owner leaves, the other callers hear a goodbye and get a BYE, and the conference is deleted.
+    public var endWhenOwnerLeaves: Bool
+    /// This caller typed the owner's PIN.
+    public var callerIsOwner: Bool
+
+    public init(conferenceID: String, waitForOwner: Bool, endWhenOwnerLeaves: Bool, callerIsOwner: Bool) {
+        self.conferenceID = conferenceID
+        self.waitForOwner = waitForOwner
+        self.endWhenOwnerLeaves = endWhenOwnerLeaves
+        self.callerIsOwner = callerIsOwner
+    }
+}
+
+/// What dial-in tells the conference schedule when an owner rule ends a conference.
+public protocol ConferenceCloser: Sendable {
+    func ownerLeft(conferenceID: String) async
 }
 
 /// Where PINs are looked up: the conference schedule, static PINs from server.conf, or both.
@@ -94,7 +119,7 @@ struct PinEntry {
     /// What the lookup means for the call; the third unknown PIN ends it.
     mutating func resolve(_ lookup: PinLookup) -> Outcome {
         switch lookup {
-        case .room(let room): return .join(room)
+        case .room(let room), .conference(let room, _): return .join(room)
         case .notYetOpen: return .hangUp(.notYetOpen)
         case .ended: return .hangUp(.ended)
         case .unknown:

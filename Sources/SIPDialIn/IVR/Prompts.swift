@@ -4,6 +4,7 @@ import Foundation
 
 public enum Prompt: String, CaseIterable, Sendable {
     case welcome, invalid, goodbyeInvalid = "goodbye-invalid", notYetOpen = "not-yet-open", ended, joining, unavailable
+    case waitingForOwner = "waiting-for-owner", ownerLeft = "owner-left"
 }
 
 final class PromptLibrary: @unchecked Sendable {

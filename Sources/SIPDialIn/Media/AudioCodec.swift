@@ -1,16 +1,18 @@
 // The audio formats the bridge speaks with phones (and Opus from browsers), decoding to and encoding from the
 // bridge's 16 kHz mixing rate.
 
-enum PhoneCodec: String, Equatable, Sendable {
-    case pcmu = "PCMU", pcma = "PCMA", opus = "opus"
+enum PhoneCodec: String, Equatable, Sendable, CaseIterable {
+    case pcmu = "PCMU", pcma = "PCMA", g722 = "G722", opus = "opus"
 
-    /// The RTP clock rate announced in SDP.
+    /// The RTP clock rate announced in SDP and used for timestamps. G.722 samples at 16 kHz but says 8000
+    /// (RFC 3551 §4.5.2 keeps an old mistake for compatibility).
     var clockRate: Int { self == .opus ? 48000 : 8000 }
     /// Static payload types (RFC 3551); Opus is dynamic.
     var staticPayloadType: UInt8? {
         switch self {
         case .pcmu: return 0
         case .pcma: return 8
+        case .g722: return 9
         case .opus: return nil
         }
     }
@@ -26,6 +28,7 @@ let mixSampleRate: Int32 = 16000
 final class AudioDecoder {
     let codec: PhoneCodec
     private var opus: OpusDecoder?
+    private var g722: G722Decoder?
     private var upsampler = Upsampler()
     private var narrowband: [Int16] = []
     private var decoded: [Int16] = []
@@ -35,6 +38,7 @@ final class AudioDecoder {
     init(codec: PhoneCodec) throws {
         self.codec = codec
         if codec == .opus { opus = try OpusDecoder(sampleRate: mixSampleRate) }
+        if codec == .g722 { g722 = try G722Decoder() }
     }
 
     /// Appends the packet's audio (or, for nil, one concealed 20 ms frame) to `out`.
@@ -53,6 +57,18 @@ final class AudioDecoder {
             upsampler.process(narrowband, into: &wide)
             out.append(contentsOf: wide)
             if wide.count >= mixFrameSamples { lastFrame.replaceSubrange(0 ..< mixFrameSamples, with: wide.suffix(mixFrameSamples)) }
+        case .g722:
+            // G.722 has no concealment either (a decoder fed nothing keeps its ADPCM state): the same faded repeat.
+            guard let payload else {
+                for i in 0 ..< mixFrameSamples { lastFrame[i] *= 0.5; out.append(lastFrame[i]) }
+                return
+            }
+            // Already 16 kHz: straight into the mix.
+            g722!.decode(payload, into: &decoded)
+            for s in decoded { out.append(Float(s)) }
+            if decoded.count >= mixFrameSamples {
+                for i in 0 ..< mixFrameSamples { lastFrame[i] = Float(decoded[decoded.count - mixFrameSamples + i]) }
+            }
         }
     }
 }
@@ -61,6 +77,7 @@ final class AudioDecoder {
 final class AudioEncoder {
     let codec: PhoneCodec
     private var opus: OpusEncoder?
+    private var g722: G722Encoder?
     private var downsampler = Downsampler()
     private var narrowband: [Int16] = []
     private var wide = [Int16](repeating: 0, count: mixFrameSamples)
@@ -69,6 +86,7 @@ final class AudioEncoder {
     init(codec: PhoneCodec) throws {
         self.codec = codec
         if codec == .opus { opus = try OpusEncoder(sampleRate: mixSampleRate) }
+        if codec == .g722 { g722 = try G722Encoder() }
     }
 
     /// Encodes one 20 ms frame (320 samples at 16 kHz) and hands the payload to `body`.
@@ -77,6 +95,10 @@ final class AudioEncoder {
         case .opus:
             for (i, s) in frame.prefix(mixFrameSamples).enumerated() { wide[i] = clampToInt16(s) }
             try? wide.withUnsafeBufferPointer { try opus!.encode($0, body) }
+        case .g722:
+            // The mix is 16 kHz already: no resampling, 320 samples → 160 bytes.
+            for (i, s) in frame.prefix(mixFrameSamples).enumerated() { wide[i] = clampToInt16(s) }
+            wide.withUnsafeBufferPointer { g722!.encode($0, body) }
         case .pcmu, .pcma:
             downsampler.process(frame, into: &narrowband)
             payload.removeAll(keepingCapacity: true)

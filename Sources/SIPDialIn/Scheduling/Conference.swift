@@ -52,14 +52,19 @@ public struct Conference: Sendable, Equatable, Hashable {
     public var startDate: Int64
     /// Minutes.
     public var duration: Int
-    /// Stored and returned for MX clients; enforcing them is the media side's business (not done yet).
+    /// Owner rules (docs/conferences.md): callers who are not the owner wait (hold prompt) until the owner is in
+    /// the room; when the owner leaves, the conference ends for the phones and is deleted.
     public var waitForOwner: Bool
     public var delOnOwnerLeave: Bool
+    /// A Rooms addition: the PIN that dials the owner in (as the owner) — same room, owner rules apply to others.
+    /// Unique among all access ids and owner access ids; generated when an owner rule is on and none was given.
+    public var ownerAccessId: Int64?
     public var ws: String
     public var wsType: String
 
     public init(id: String, ownerId: Int64, name: String, accessId: Int64, type: ConferenceType, startDate: Int64,
-                duration: Int, waitForOwner: Bool = false, delOnOwnerLeave: Bool = false, ws: String = "", wsType: String = "") {
+                duration: Int, waitForOwner: Bool = false, delOnOwnerLeave: Bool = false, ownerAccessId: Int64? = nil,
+                ws: String = "", wsType: String = "") {
         self.id = id
         self.ownerId = ownerId
         self.name = name
@@ -69,6 +74,7 @@ public struct Conference: Sendable, Equatable, Hashable {
         self.duration = duration
         self.waitForOwner = waitForOwner
         self.delOnOwnerLeave = delOnOwnerLeave
+        self.ownerAccessId = ownerAccessId
         self.ws = ws
         self.wsType = wsType
     }
@@ -76,6 +82,16 @@ public struct Conference: Sendable, Equatable, Hashable {
     /// The Rooms room of this conference. Derived from the Id (not the name) so that renaming a conference
     /// never moves its participants to another room.
     public var roomName: String { Self.roomName(id: id) }
+
+    /// Some owner rule is on: the dial-in side has to know who the owner is.
+    public var hasOwnerRules: Bool { waitForOwner || delOnOwnerLeave }
+
+    /// A random access id of `digits` digits (no leading zero) for a generated owner PIN.
+    public static func randomAccessId(digits: Int = 8) -> Int64 {
+        var rng = SystemRandomNumberGenerator()
+        let low = Int64(pow(10, Double(digits - 1))), high = Int64(pow(10, Double(digits))) - 1
+        return Int64.random(in: low...high, using: &rng)
+    }
 
     public static func roomName(id: String) -> String { "conf-" + id }
 

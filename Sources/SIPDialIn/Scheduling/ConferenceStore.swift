@@ -5,6 +5,8 @@ import Users
 public enum ConferenceStoreError: Error, Equatable, Sendable {
     /// Another conference already uses this access id (the PIN must lead to one conference).
     case accessIdTaken(Int64)
+    /// The owner access id is in use (as either kind of access id), or equals the conference's own access id.
+    case ownerAccessIdTaken(Int64)
     case duplicateId(String)
     case notFound(String)
 }
@@ -33,6 +35,12 @@ public final class ConferenceStore: ConferenceDirectory, Sendable {
             );
             CREATE INDEX conferences_by_owner ON conferences(ownerId);
             """),
+        // The owner's own PIN (owner rules). SQLite's UNIQUE allows many NULLs; uniqueness across both columns is
+        // checked in the write transaction (`checkAccessIdsFree`).
+        StoreMigration(name: "v2-conference-owner-access-id", sql: """
+            ALTER TABLE conferences ADD COLUMN ownerAccessId INTEGER;
+            CREATE UNIQUE INDEX conferences_by_owner_access_id ON conferences(ownerAccessId);
+            """),
     ]
 
     /// `db`: a writer whose schema includes `migrations` (e.g. `SQLiteStore(path:migrations:).dbWriter`).
@@ -43,7 +51,10 @@ public final class ConferenceStore: ConferenceDirectory, Sendable {
 
     public func insert(_ conference: Conference) throws {
         try translatingConstraints(conference) {
-            try db.write { db in try ConferenceRow(conference).insert(db) }
+            try db.write { db in
+                try Self.checkAccessIdsFree(conference, db)
+                try ConferenceRow(conference).insert(db)
+            }
         }
     }
 
@@ -51,7 +62,10 @@ public final class ConferenceStore: ConferenceDirectory, Sendable {
     public func update(_ conference: Conference) throws {
         do {
             try translatingConstraints(conference) {
-                try db.write { db in try ConferenceRow(conference).update(db) }
+                try db.write { db in
+                    try Self.checkAccessIdsFree(conference, db)
+                    try ConferenceRow(conference).update(db)
+                }
             }
         } catch let error as RecordError {
             guard case .recordNotFound = error else { throw error }
@@ -69,8 +83,24 @@ public final class ConferenceStore: ConferenceDirectory, Sendable {
         try db.read { db in try ConferenceRow.fetchOne(db, key: id)?.conference }
     }
 
+    /// The conference whose access id, or owner access id, this is.
     public func conference(accessId: Int64) throws -> Conference? {
-        try db.read { db in try ConferenceRow.filter(Column("accessId") == accessId).fetchOne(db)?.conference }
+        try db.read { db in
+            try ConferenceRow.filter(Column("accessId") == accessId || Column("ownerAccessId") == accessId).fetchOne(db)?.conference
+        }
+    }
+
+    /// A PIN leads to one conference: neither of `conference`'s access ids may be either access id of another one.
+    private static func checkAccessIdsFree(_ conference: Conference, _ db: Database) throws {
+        let ids = [conference.accessId] + (conference.ownerAccessId.map { [$0] } ?? [])
+        if Set(ids).count < ids.count { throw ConferenceStoreError.ownerAccessIdTaken(conference.ownerAccessId ?? 0) }
+        for id in ids {
+            let clash = try ConferenceRow.filter(Column("id") != conference.id)
+                .filter(Column("accessId") == id || Column("ownerAccessId") == id).fetchCount(db)
+            if clash > 0 {
+                throw id == conference.accessId ? ConferenceStoreError.accessIdTaken(id) : ConferenceStoreError.ownerAccessIdTaken(id)
+            }
+        }
     }
 
     /// A user's conferences, earliest start first.
@@ -116,20 +146,22 @@ public final class ConferenceStore: ConferenceDirectory, Sendable {
         var duration: Int
         var waitForOwner: Bool
         var delOnOwnerLeave: Bool
+        var ownerAccessId: Int64?
         var ws: String
         var wsType: String
 
         init(_ c: Conference) {
             id = c.id; ownerId = c.ownerId; name = c.name; accessId = c.accessId; type = c.type.rawValue
             startDate = c.startDate; duration = c.duration; waitForOwner = c.waitForOwner
-            delOnOwnerLeave = c.delOnOwnerLeave; ws = c.ws; wsType = c.wsType
+            delOnOwnerLeave = c.delOnOwnerLeave; ownerAccessId = c.ownerAccessId; ws = c.ws; wsType = c.wsType
         }
 
         /// nil for a row whose type this version does not know (written by a newer server): skipped, not fatal.
         var conference: Conference? {
             guard let t = ConferenceType(rawValue: type) else { return nil }
             return Conference(id: id, ownerId: ownerId, name: name, accessId: accessId, type: t, startDate: startDate,
-                              duration: duration, waitForOwner: waitForOwner, delOnOwnerLeave: delOnOwnerLeave, ws: ws, wsType: wsType)
+                              duration: duration, waitForOwner: waitForOwner, delOnOwnerLeave: delOnOwnerLeave,
+                              ownerAccessId: ownerAccessId, ws: ws, wsType: wsType)
         }
     }
 }

@@ -60,4 +60,10 @@ final class PinEntryTests: XCTestCase {
         XCTAssertEqual(second, .room("c"))
         XCTAssertEqual(none, .unknown)
     }
+
+    func testConferenceWithOwnerRulesJoinsItsRoom() {
+        var entry = PinEntry()
+        let rules = OwnerRules(conferenceID: "c1", waitForOwner: true, endWhenOwnerLeaves: false, callerIsOwner: false)
+        XCTAssertEqual(entry.resolve(.conference(room: "conf-c1", rules: rules)), .join("conf-c1"))
+    }
 }

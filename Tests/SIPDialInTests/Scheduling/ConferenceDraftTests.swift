@@ -107,4 +107,17 @@ final class ConferenceDraftTests: XCTestCase {
         XCTAssertEqual(JSONInput.parse(Array("{\"accessId\": 47281964,}".utf8)),
                        .object(["accessId": .integer(47_281_964)]), "the seed's join example has a trailing comma")
     }
+
+    func testOwnerAccessId() throws {
+        XCTAssertNil(try ConferenceDraft.validate(body([:])).ownerAccessId)
+        XCTAssertNil(try ConferenceDraft.validate(body(["ownerAccessId": "0"])).ownerAccessId)
+        XCTAssertEqual(try ConferenceDraft.validate(body(["ownerAccessId": "55501234"])).ownerAccessId, 55_501_234)
+        XCTAssertEqual(try ConferenceDraft.validate(body(["ownerAccessId": "\"55501234\""])).ownerAccessId, 55_501_234)
+        XCTAssertEqual(try ConferenceDraft.validate(body(["ownerAccessId": "55501234"])).conference(id: "x", ownerId: 1).ownerAccessId, 55_501_234)
+        assertRejects(["ownerAccessId": "47281964"], field: "ownerAccessId") // the conference's own access id
+        assertRejects(["ownerAccessId": "123"], field: "ownerAccessId")
+        assertRejects(["ownerAccessId": "\"0123\""], field: "ownerAccessId")
+        assertRejects(["ownerAccessId": "true"], field: "ownerAccessId")
+        assertRejects(["ownerAccessId": "-5"], field: "ownerAccessId")
+    }
 }

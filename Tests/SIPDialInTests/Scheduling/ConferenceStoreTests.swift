@@ -85,4 +85,29 @@ final class ConferenceStoreTests: XCTestCase {
         XCTAssertEqual(try directory.lookup(accessId: "047281964", at: start), .notFound)
         XCTAssertEqual(try directory.lookup(accessId: "4728#", at: start), .notFound)
     }
+
+    func testOwnerAccessIdLeadsToTheSameConferenceAndIsUniqueAcrossBothKinds() throws {
+        let store = try open()
+        var a = sample(id: "a", accessId: 1111)
+        a.ownerAccessId = 2222
+        try store.insert(a)
+        XCTAssertEqual(try store.conference(accessId: 2222), a)
+        let start = Date(timeIntervalSince1970: 1_516_021_200)
+        XCTAssertEqual(try store.lookup(accessId: "2222", at: start), .open(room: "conf-a", conference: a))
+        // Another conference may use neither number, in either role.
+        XCTAssertThrowsError(try store.insert(sample(id: "b", accessId: 2222))) { XCTAssertEqual($0 as? ConferenceStoreError, .accessIdTaken(2222)) }
+        var b = sample(id: "b", accessId: 3333)
+        b.ownerAccessId = 1111
+        XCTAssertThrowsError(try store.insert(b)) { XCTAssertEqual($0 as? ConferenceStoreError, .ownerAccessIdTaken(1111)) }
+        b.ownerAccessId = 3333
+        XCTAssertThrowsError(try store.insert(b)) { XCTAssertEqual($0 as? ConferenceStoreError, .ownerAccessIdTaken(3333)) }
+        b.ownerAccessId = nil
+        try store.insert(b)
+        // Updating a conference with its own numbers is no clash; many conferences without an owner PIN are fine.
+        a.name = "Renamed"
+        try store.update(a)
+        try store.insert(sample(id: "c", accessId: 4444))
+        XCTAssertEqual(try store.conference(id: "a")?.ownerAccessId, 2222)
+        XCTAssertNil(try store.conference(id: "c")?.ownerAccessId)
+    }
 }

@@ -40,15 +40,21 @@ extension MXAPI {
         if let owner = draft.ownerId, owner != caller.jid {
             return Reply.error(.forbidden, "forbidden", "ownerId must be your own jid (\(caller.jid)) or 0")
         }
-        // An Id clash among 36^12 values is not expected, but costs nothing to survive.
+        // An Id clash among 36^12 values is not expected, but costs nothing to survive (nor does a generated owner
+        // PIN that happens to be taken).
         for _ in 0..<3 {
-            let conference = draft.conference(id: Conference.newId(), ownerId: caller.jid)
+            var conference = draft.conference(id: Conference.newId(), ownerId: caller.jid)
+            if conference.hasOwnerRules && conference.ownerAccessId == nil { conference.ownerAccessId = Conference.randomAccessId() }
             do {
                 try conferences.insert(conference)
             } catch ConferenceStoreError.duplicateId {
                 continue
+            } catch ConferenceStoreError.ownerAccessIdTaken where draft.ownerAccessId == nil {
+                continue
             } catch ConferenceStoreError.accessIdTaken {
                 return accessIdTaken()
+            } catch ConferenceStoreError.ownerAccessIdTaken {
+                return ownerAccessIdTaken()
             }
             metrics.changed("create")
             logger.info("conference created", metadata: ["id": "\(conference.id)", "owner": "\(caller.user)", "type": "\(conference.type.rawValue)"])
@@ -77,11 +83,17 @@ extension MXAPI {
         if let owner = draft.ownerId, owner != existing.ownerId {
             return Reply.error(.forbidden, "forbidden", "the owner of a conference cannot be changed")
         }
-        let conference = draft.conference(id: existing.id, ownerId: existing.ownerId)
+        var conference = draft.conference(id: existing.id, ownerId: existing.ownerId)
+        // An owner PIN once handed out stays valid while an owner rule needs one and the client did not set another.
+        if conference.hasOwnerRules && conference.ownerAccessId == nil {
+            conference.ownerAccessId = existing.ownerAccessId ?? Conference.randomAccessId()
+        }
         do {
             try conferences.update(conference)
         } catch ConferenceStoreError.accessIdTaken {
             return accessIdTaken()
+        } catch ConferenceStoreError.ownerAccessIdTaken {
+            return ownerAccessIdTaken()
         } catch ConferenceStoreError.notFound {
             return Refusal.notFound(id).response
         }
@@ -165,17 +177,27 @@ extension MXAPI {
         Self.error(.conflict, "access_id_taken", "accessId: another conference already uses this access id", extra: [("field", .string("accessId"))])
     }
 
-    /// The stored conference in the MX shape, plus Rooms' `room`, `meeting` (its web link) and who is in it now.
+    private func ownerAccessIdTaken() -> Response {
+        Self.error(.conflict, "access_id_taken", "ownerAccessId: already an access id (of this or another conference)",
+                   extra: [("field", .string("ownerAccessId"))])
+    }
+
+    /// The stored conference in the MX shape, plus Rooms' `ownerAccessId` (when set), `room`, `meeting` (its web
+    /// link) and who is in it now.
     func document(_ c: Conference, _ request: Request, participants: [RoomParticipant]) -> JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("Id", .string(c.id)), ("ownerId", .int(c.ownerId)), ("name", .string(c.name)), ("accessId", .int(c.accessId)),
             ("type", .string(c.type.rawValue)), ("startDate", .int(c.startDate)), ("duration", .int(Int64(c.duration))),
             ("waitForOwner", .bool(c.waitForOwner)), ("delOnOwnerLeave", .bool(c.delOnOwnerLeave)),
             ("ws", .string(c.ws)), ("wsType", .string(c.wsType)),
+        ]
+        if let owner = c.ownerAccessId { members.append(("ownerAccessId", .int(owner))) }
+        members += [
             ("room", .string(c.roomName)), ("meeting", .string(meetingLink(c, request))),
             ("participantCount", .int(Int64(participants.count))),
             ("participants", .array(participants.map { .object([("id", .string($0.id)), ("userid", .string($0.userid))]) })),
-        ])
+        ]
+        return .object(members)
     }
 
     /// `[conferences] publicURL` + base path + room; without publicURL, http:// and the Host the client used.
