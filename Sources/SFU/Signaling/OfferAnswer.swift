@@ -398,12 +398,11 @@ enum OfferAnswer {
 
     static func isLegacySctp(_ section: SDPMediaSection) -> Bool { section.proto == "DTLS/SCTP" }
 
-    /// Our data channel section, in the offer's syntax (modern or legacy sctpmap), port 5000 on our side.
-    static func dataChannelSection(for offered: SDPMediaSection, mid: String, local: LocalTransportDescription) -> SDPMediaSection {
-        let port = local.candidates.first?.port ?? 9
+    /// What every answered m-line carries about our side of the bundle: address, ICE credentials, certificate
+    /// fingerprint, DTLS role (always passive: we are ICE-lite) and its mid.
+    static func transportLines(_ local: LocalTransportDescription, mid: String) -> [SDPLine] {
         let address = local.candidates.first?.address ?? "0.0.0.0"
-        let sctpPort = Int(SctpAssociation.defaultPort)
-        var lines: [SDPLine] = [
+        return [
             .field(type: "c", value: "IN \(address.contains(":") ? "IP6" : "IP4") \(address)"),
             .attribute(.iceUfrag(local.iceUfrag)),
             .attribute(.icePwd(local.icePassword)),
@@ -411,6 +410,13 @@ enum OfferAnswer {
             .attribute(.setup(.passive)),
             .attribute(.mid(mid)),
         ]
+    }
+
+    /// Our data channel section, in the offer's syntax (modern or legacy sctpmap), port 5000 on our side.
+    static func dataChannelSection(for offered: SDPMediaSection, mid: String, local: LocalTransportDescription) -> SDPMediaSection {
+        let port = local.candidates.first?.port ?? 9
+        let sctpPort = Int(SctpAssociation.defaultPort)
+        var lines = transportLines(local, mid: mid)
         let legacy = isLegacySctp(offered)
         if legacy {
             lines.append(.attribute(.other(name: "sctpmap", value: "\(sctpPort) webrtc-datachannel \(SctpAssociation.streams)")))
@@ -457,17 +463,7 @@ enum OfferAnswer {
                         local: LocalTransportDescription, extmaps: [SDPExtmap] = [], rtx: SDPCodec? = nil,
                         extraLines: [SDPLine]) -> SDPMediaSection {
         let port = local.candidates.first?.port ?? 9
-        let address = local.candidates.first?.address ?? "0.0.0.0"
-        var lines: [SDPLine] = [
-            .field(type: "c", value: "IN \(address.contains(":") ? "IP6" : "IP4") \(address)"),
-            .attribute(.iceUfrag(local.iceUfrag)),
-            .attribute(.icePwd(local.icePassword)),
-            .attribute(.fingerprint(SDPFingerprint(hashFunction: "sha-256", value: local.fingerprint))),
-            .attribute(.setup(.passive)),
-            .attribute(.mid(mid)),
-            .attribute(.direction(direction)),
-            .attribute(.rtcpMux),
-        ]
+        var lines = transportLines(local, mid: mid) + [.attribute(.direction(direction)), .attribute(.rtcpMux)]
         if offered.has(.rtcpRsize) { lines.append(.attribute(.rtcpRsize)) }
         lines += extmaps.map { .attribute(.extmap($0)) }
         lines.append(.attribute(.rtpmap(SDPRtpMap(payloadType: codec.payloadType, name: codec.name,

@@ -48,6 +48,23 @@ struct FrameDescriptor: Equatable {
 
     init() {}
 
+    /// Reads the 7- or 15-bit picture id at `offset` (the same field layout in VP8's and VP9's descriptors, RFC 7741
+    /// §4.2 and RFC 9628 §4.2) and moves `offset` past it; false when the payload ends first.
+    mutating func readPictureID(_ payload: UnsafeRawBufferPointer, at offset: inout Int) -> Bool {
+        guard payload.count > offset else { return false }
+        pictureIDOffset = offset
+        if payload[offset] & 0x80 != 0 {
+            guard payload.count > offset + 1 else { return false }
+            pictureIDIsLong = true
+            pictureID = UInt16(payload[offset] & 0x7F) << 8 | UInt16(payload[offset + 1])
+            offset += 2
+        } else {
+            pictureID = UInt16(payload[offset])
+            offset += 1
+        }
+        return true
+    }
+
     /// Writes new picture id and TL0PICIDX values into `payload` (a copy of the packet this was read from), in the
     /// fields' own widths: a 7-bit picture id stays 7 bits.
     func rewrite(_ payload: UnsafeMutableRawBufferPointer, pictureID newID: UInt16, tl0PictureIndex newIndex: UInt8) {

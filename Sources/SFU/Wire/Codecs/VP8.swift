@@ -21,19 +21,7 @@ extension FrameDescriptor {
             guard payload.count > offset else { return nil }
             let ext = payload[offset]
             offset += 1
-            if ext & 0x80 != 0 { // I: picture id, 7 or 15 bits
-                guard payload.count > offset else { return nil }
-                pictureIDOffset = offset
-                if payload[offset] & 0x80 != 0 {
-                    guard payload.count > offset + 1 else { return nil }
-                    pictureIDIsLong = true
-                    pictureID = UInt16(payload[offset] & 0x7F) << 8 | UInt16(payload[offset + 1])
-                    offset += 2
-                } else {
-                    pictureID = UInt16(payload[offset])
-                    offset += 1
-                }
-            }
+            if ext & 0x80 != 0, !readPictureID(payload, at: &offset) { return nil } // I: picture id, 7 or 15 bits
             if ext & 0x40 != 0 { // L: TL0PICIDX
                 guard payload.count > offset else { return nil }
                 tl0PictureIndexOffset = offset

@@ -20,19 +20,7 @@ extension FrameDescriptor {
         let beginsFrame = first & 0x08 != 0
         let hasScalability = first & 0x02 != 0
         var offset = 1
-        if hasPictureID {
-            guard payload.count > offset else { return nil }
-            pictureIDOffset = offset
-            if payload[offset] & 0x80 != 0 {
-                guard payload.count > offset + 1 else { return nil }
-                pictureIDIsLong = true
-                pictureID = UInt16(payload[offset] & 0x7F) << 8 | UInt16(payload[offset + 1])
-                offset += 2
-            } else {
-                pictureID = UInt16(payload[offset])
-                offset += 1
-            }
-        }
+        if hasPictureID, !readPictureID(payload, at: &offset) { return nil }
         var spatialLayer: UInt8 = 0
         if hasLayerIndices {
             guard payload.count > offset else { return nil }
