@@ -120,7 +120,7 @@ struct RoomsCommand: AsyncParsableCommand {
         let sink: LogfmtHandler.Sink
         if let logPath, logPath != "syslog" {
             if !FileManager.default.fileExists(atPath: logPath) {
-                FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o640])
+                _ = FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o640])
             }
             guard let h = FileHandle(forWritingAtPath: logPath) else {
                 throw ConfigError(file: ini.path, line: 0, key: "[log] logfile", message: "cannot open '\(logPath)'")

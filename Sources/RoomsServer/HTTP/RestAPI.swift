@@ -138,7 +138,7 @@ struct RestAPI: Sendable {
         ok = ok && !(userid ?? "").isEmpty
         guard ok, let userid else { return failed }
         do {
-            let nonce = try await hub.issueNonce(id: id, sid: sid, userid: userid)
+            let nonce = try hub.issueNonce(id: id, sid: sid, userid: userid)
             try? store.touch(id: userid, at: Date())
             return Reply.json(.ok, .object([("nonce", .string(nonce)), ("userid", .string(userid)), ("success", .bool(true))]), type: "application/json")
         } catch {
@@ -182,7 +182,7 @@ struct RestAPI: Sendable {
         }
         let nonce: String
         do {
-            nonce = try await hub.issueNonce(id: id, sid: sid, userid: userid)
+            nonce = try hub.issueNonce(id: id, sid: sid, userid: userid)
         } catch Hub.NonceFailure.alreadyAuthenticated {
             return Reply.error(.badRequest, "users_request_failed", "Error: \"session already authenticated\"")
         } catch {

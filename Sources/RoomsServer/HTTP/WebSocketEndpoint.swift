@@ -78,9 +78,6 @@ struct WebSocketEndpoint: Sendable {
         var headers = HTTPHeaders()
         for field in response.headers { headers.add(name: field.name.rawName, value: field.value) }
         var body = ByteBuffer()
-        var collected = response.body
-        _ = collected
-        if let length = response.headers[.contentLength] { headers.replaceOrAdd(name: "Content-Length", value: length) }
         let json = Array(JSONValue.object([("code", .string("access_required")), ("message", .string("A valid access code is required")),
                                            ("success", .bool(false))]).serialized(indent: true).utf8)
         body.writeBytes(json)

@@ -3,7 +3,8 @@
 
 import SFU
 
-final class PhonePublisher {
+/// Built by the dial-in task, then handed to the room bridge's event loop, which alone uses it from then on.
+final class PhonePublisher: @unchecked Sendable {
     static let opusPayloadType: UInt8 = 111
     static let audioLevelID: UInt8 = 1
 

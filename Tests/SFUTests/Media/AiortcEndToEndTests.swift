@@ -68,7 +68,7 @@ final class AiortcEndToEndTests: XCTestCase {
         process.arguments = ["python3", Self.script.path, "--port", String(port)]
         let toScript = Pipe(), fromScript = Pipe()
         let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("sfu-aiortc-\(UUID()).log")
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardInput = toScript
         process.standardOutput = fromScript
         process.standardError = try FileHandle(forWritingTo: stderrURL)

@@ -119,7 +119,7 @@ final class ChromiumEndToEndTests: XCTestCase {
         process.arguments = ["python3", Self.script.path] + arguments
         let toScript = Pipe(), fromScript = Pipe()
         let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("sfu-chromium-\(UUID()).log")
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.standardInput = toScript
         process.standardOutput = fromScript
         process.standardError = try FileHandle(forWritingTo: stderrURL)
